@@ -1,0 +1,300 @@
+package curl
+
+import (
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gosorcery/gosorcery/errors"
+	"github.com/gosorcery/gosorcery/internal/astconf"
+)
+
+// ReadConfig reads the options of a res_curl.conf file, the file Asterisk's res_config_curl
+// takes its libcurl settings from, from its [globals] section ([global] or [general] when
+// there is none, as Asterisk does). The file is read with Asterisk's configuration syntax,
+// #include and templates included. A file without any of those sections yields the
+// defaults, as in Asterisk.
+//
+// Each option maps to the [Options] field that documents it; docs/asterisk.md lists them all.
+// Options with no effect on HTTP here (dnstimeout, ftptimeout, ftptext) are accepted and
+// ignored. An unknown option, a bad value, or one that cannot be honoured (header=yes,
+// hashcompat, proxytype socks4, ssl_keytype ENG, ssl_keypasswd) is errors.ErrInvalid
+// naming the file and line. A file that cannot be read is an error matching the cause
+// (fs.ErrNotExist …).
+func ReadConfig(path string) (*Options, error) {
+	f, err := astconf.ParseFile(path, nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, section := range confSections {
+		c := f.Category(section)
+		if c == nil {
+			continue
+		}
+		vs := make([]confVar, 0, len(c.Vars))
+		for _, v := range c.Vars {
+			vs = append(vs, confVar{Name: v.Name, Value: v.Value, File: v.File, Line: v.Line})
+		}
+		return optionsFromConfig(vs)
+	}
+	return &Options{}, nil
+}
+
+// confVar is one option line of res_curl.conf: its name, its value and where it is.
+type confVar struct {
+	Name, Value string
+	File        string
+	Line        int
+}
+
+// confSections are the sections res_config_curl reads its options from: the first of them
+// the file has.
+var confSections = []string{"globals", "global", "general"}
+
+// proxySettings gathers the four proxy options, which make one URL.
+type proxySettings struct {
+	host, kind, user string
+	port             int
+	set              bool
+}
+
+// optionsFromConfig maps the option lines of res_curl.conf's [globals] section to Options,
+// as res_config_curl and func_curl read them: names without regard to case, optionally
+// written CURLOPT(name), a later line replacing an earlier one except httpheader, which adds.
+// An unknown option, a bad value, or an option whose Asterisk meaning this package cannot
+// honour is errors.ErrInvalid, naming the file and line.
+func optionsFromConfig(vars []confVar) (*Options, error) {
+	o := &Options{}
+	var px proxySettings
+	for _, v := range vars {
+		if err := setOption(o, &px, v); err != nil {
+			where := v.File
+			if v.Line > 0 {
+				where += ":" + strconv.Itoa(v.Line)
+			}
+			return nil, fmt.Errorf("sorcery: %s: res_curl.conf option %s: %w", where, v.Name, err)
+		}
+	}
+	if px.set {
+		proxy, err := px.url()
+		if err != nil {
+			return nil, fmt.Errorf("sorcery: res_curl.conf proxy: %w", err)
+		}
+		o.Proxy = proxy
+	}
+	return o, nil
+}
+
+func invalidOption(format string, args ...any) error {
+	return fmt.Errorf(format+": %w", append(args, errors.ErrInvalid)...)
+}
+
+func setOption(o *Options, px *proxySettings, v confVar) error {
+	name := strings.ToLower(strings.TrimSpace(v.Name))
+	if strings.HasPrefix(name, "curlopt(") && strings.HasSuffix(name, ")") {
+		name = strings.TrimSpace(name[len("curlopt(") : len(name)-1])
+	}
+	value := strings.TrimSpace(v.Value)
+	switch name {
+	case "conntimeout":
+		d, err := seconds(value)
+		if err != nil {
+			return err
+		}
+		o.ConnectTimeout = d
+	case "httptimeout":
+		d, err := seconds(value)
+		if err != nil {
+			return err
+		}
+		o.Timeout = d
+	case "httpheader":
+		k, val, ok := strings.Cut(value, ":")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+			return invalidOption("%q is not a \"Name: value\" header", value)
+		}
+		if o.Header == nil {
+			o.Header = http.Header{}
+		}
+		o.Header.Add(k, strings.TrimSpace(val))
+	case "referer":
+		setHeader(o, "Referer", value)
+	case "cookie":
+		setHeader(o, "Cookie", value)
+	case "useragent":
+		o.UserAgent = value
+	case "userpwd":
+		o.Username, o.Password, _ = strings.Cut(value, ":")
+	case "followlocation":
+		o.FollowRedirects = astTrue(value)
+	case "maxredirs":
+		n, err := strconv.Atoi(value)
+		if err != nil || n < -1 {
+			return invalidOption("%q is not a count of redirects or -1", value)
+		}
+		switch n {
+		case 0:
+			// libcurl refuses to redirect at all.
+			o.MaxRedirects, o.FollowRedirects = 0, false
+		default:
+			o.MaxRedirects = n
+		}
+	case "proxy":
+		px.host, px.set = value, true
+	case "proxytype":
+		px.kind = strings.ToLower(value)
+	case "proxyport":
+		n, err := strconv.Atoi(value)
+		if err != nil || n < 0 || n > 65535 {
+			return invalidOption("%q is not a port", value)
+		}
+		px.port = n
+	case "proxyuserpwd":
+		px.user = value
+	case "ssl_verifypeer":
+		o.InsecureSkipVerify = !astTrue(value)
+	case "ssl_verifyhost":
+		switch value {
+		case "0":
+			o.SkipHostVerify = true
+		case "1", "2":
+			o.SkipHostVerify = false
+		default:
+			return invalidOption("%q: want 0 or 2", value)
+		}
+	case "ssl_cainfo":
+		o.CAFile = value
+	case "ssl_capath":
+		o.CAPath = value
+	case "ssl_cert":
+		o.CertFile = value
+	case "ssl_key":
+		o.KeyFile = value
+	case "ssl_certtype", "ssl_keytype":
+		switch t := strings.ToUpper(value); t {
+		case "PEM", "DER":
+			if name == "ssl_certtype" {
+				o.CertType = t
+			} else {
+				o.KeyType = t
+			}
+		default:
+			return invalidOption("%q: want PEM or DER (engines are not supported)", value)
+		}
+	case "ssl_keypasswd":
+		if value != "" {
+			return invalidOption("encrypted private keys are not supported: decrypt the key file")
+		}
+	case "failurecodes":
+		o.FailureCodes = nil
+		for _, s := range strings.Split(value, ",") {
+			if s = strings.TrimSpace(s); s == "" {
+				continue
+			}
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 100 || n > 999 {
+				return invalidOption("%q is not an HTTP status", s)
+			}
+			o.FailureCodes = append(o.FailureCodes, n)
+		}
+	case "header":
+		if astTrue(value) {
+			return invalidOption("header=yes puts the reply's headers in its body, which no realtime reply survives")
+		}
+	case "hashcompat":
+		if astTrue(value) || strings.EqualFold(value, "legacy") {
+			return invalidOption("hashcompat reformats replies for HASH() and breaks realtime replies")
+		}
+	case "dnstimeout", "ftptimeout", "ftptext":
+		// dnstimeout is libcurl's DNS cache lifetime, which has no counterpart here (the
+		// resolver is asked every time a connection is made); the FTP options do not apply
+		// to HTTP. They are accepted so that an Asterisk file reads unchanged.
+	default:
+		return invalidOption("unknown option")
+	}
+	return nil
+}
+
+func setHeader(o *Options, name, value string) {
+	if o.Header == nil {
+		o.Header = http.Header{}
+	}
+	if value == "" {
+		o.Header.Del(name)
+		return
+	}
+	o.Header.Set(name, value)
+}
+
+// seconds reads a timeout as func_curl does: seconds, fractions allowed.
+func seconds(s string) (time.Duration, error) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) || f > float64(math.MaxInt64/int64(time.Second)) {
+		return 0, invalidOption("%q is not a number of seconds", s)
+	}
+	return time.Duration(f * float64(time.Second)).Round(time.Millisecond), nil
+}
+
+// astTrue reports whether s is one of Asterisk's true values (ast_true).
+func astTrue(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "yes", "true", "y", "t", "1", "on":
+		return true
+	}
+	return false
+}
+
+// url builds the proxy URL from res_curl.conf's proxy, proxytype, proxyport and
+// proxyuserpwd, as libcurl combines them: a scheme written in proxy wins over proxytype, a
+// port written in proxy over proxyport, and the port defaults to 1080 (443 for https).
+func (px proxySettings) url() (string, error) {
+	if px.host == "" {
+		return "", nil
+	}
+	scheme := "http"
+	switch px.kind {
+	case "", "http":
+	case "socks5":
+		scheme = "socks5"
+	case "socks5hostname":
+		scheme = "socks5h"
+	default:
+		return "", invalidOption("proxytype %q is not supported: want http, socks5 or socks5hostname", px.kind)
+	}
+	raw := px.host
+	if !strings.Contains(raw, "://") {
+		raw = scheme + "://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "", invalidOption("%q is not a proxy host", px.host)
+	}
+	if u.Scheme == "socks5hostname" {
+		u.Scheme = "socks5h"
+	}
+	if u.Port() == "" {
+		port := px.port
+		if port == 0 {
+			port = 1080
+			if u.Scheme == "https" {
+				port = 443
+			}
+		}
+		u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(port))
+	}
+	if px.user != "" && u.User == nil {
+		user, pass, hasPass := strings.Cut(px.user, ":")
+		if hasPass {
+			u.User = url.UserPassword(user, pass)
+		} else {
+			u.User = url.User(user)
+		}
+	}
+	return u.String(), nil
+}

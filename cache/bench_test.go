@@ -1,0 +1,137 @@
+package cache_test
+
+import (
+	"context"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gosorcery/gosorcery/cache"
+)
+
+const benchKeys = 1 << 14
+
+func benchKeyNames() []string {
+	keys := make([]string, benchKeys)
+	for i := range keys {
+		keys[i] = "endpoint-" + strconv.Itoa(i)
+	}
+	return keys
+}
+
+func loadLen(ctx context.Context, id string) (int, bool, error) { return len(id), true, nil }
+
+// BenchmarkGetHit reads 16,384 resident keys from every goroutine of b.RunParallel.
+// Run with -cpu 1,2: the hit path takes no lock and allocates nothing, so two processors
+// do about twice the work of one.
+func BenchmarkGetHit(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		opts *cache.Options
+	}{
+		{"plain", nil},
+		{"lifetimes", &cache.Options{LifetimeStale: time.Hour, LifetimeMaximum: 24 * time.Hour}},
+		{"bounded", &cache.Options{MaxObjects: 2 * benchKeys, LifetimeStale: time.Hour, LifetimeMaximum: 24 * time.Hour}},
+		{"events", &cache.Options{LifetimeStale: time.Hour, OnEvent: func(cache.Event) {}}},
+		{"snapshot", &cache.Options{LifetimeStale: time.Hour, Snapshot: &cache.SnapshotOptions{Path: "snapshot"}}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			if tc.opts != nil && tc.opts.Snapshot != nil {
+				o := *tc.opts
+				o.Snapshot = &cache.SnapshotOptions{Path: filepath.Join(b.TempDir(), "bench.snap")}
+				tc.opts = &o
+			}
+			c, err := cache.New(loadLen, tc.opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			keys := benchKeyNames()
+			for i, k := range keys {
+				c.Set(k, i)
+			}
+			benchGets(b, c, keys)
+		})
+	}
+}
+
+// BenchmarkGetStaleHit reads entries that are stale and extended (their refresh failed),
+// the path a cache covering for an outage takes.
+func BenchmarkGetStaleHit(b *testing.B) {
+	var fail atomic.Bool
+	c, err := cache.New(func(ctx context.Context, id string) (int, bool, error) {
+		if fail.Load() {
+			return 0, false, context.DeadlineExceeded
+		}
+		return len(id), true, nil
+	}, &cache.Options{LifetimeStale: time.Hour, LifetimeMaximum: 24 * time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	keys := benchKeyNames()
+	ctx := context.Background()
+	for _, k := range keys {
+		c.Get(ctx, k)
+	}
+	fail.Store(true)
+	c.MarkAllStale()
+	for _, k := range keys {
+		c.Get(ctx, k) // starts the refresh, which fails: extended
+	}
+	for c.Stats().RefreshesInFlight > 0 {
+		time.Sleep(time.Millisecond)
+	}
+	benchGets(b, c, keys)
+}
+
+func benchGets(b *testing.B, c *cache.Cache[int], keys []string) {
+	ctx := context.Background()
+	var start atomic.Uint64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(start.Add(1) * 4099)
+		for pb.Next() {
+			if _, ok, _ := c.Get(ctx, keys[i&(benchKeys-1)]); !ok {
+				panic("miss")
+			}
+			i++
+		}
+	})
+}
+
+// BenchmarkGetMissCoalesced: goroutines asking for the same cold ids share loads.
+func BenchmarkGetMissCoalesced(b *testing.B) {
+	c, err := cache.New(loadLen, &cache.Options{MaxObjects: 1024})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	var n atomic.Uint64
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			c.Get(ctx, "cold-"+strconv.FormatUint(n.Add(1)/4, 10))
+		}
+	})
+}
+
+// BenchmarkSet pushes objects into a bounded cache, evicting.
+func BenchmarkSet(b *testing.B) {
+	c, err := cache.New(loadLen, &cache.Options{MaxObjects: benchKeys / 2, LifetimeStale: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	keys := benchKeyNames()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		c.Set(keys[i&(benchKeys-1)], i)
+		i++
+	}
+}

@@ -1,0 +1,895 @@
+package cache
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"math/bits"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gosorcery/gosorcery/errors"
+)
+
+// LoadFunc loads one object from the source behind the cache. It answers with a tri-state:
+//
+//	(v, true, nil)      the object exists: it is cached fresh
+//	(zero, false, nil)  the source is sure it does not exist: a cached entry is removed
+//	                    (or a negative entry remembers the answer, see NegativeLifetime)
+//	(zero, false, err)  the source could not answer: on a miss the error is returned; on a
+//	                    background refresh the cached entry is kept and its life extended
+//
+// and a fourth, degraded answer:
+//
+//	(v, true, err)      v was found by a fallback source while a preferred source failed
+//	                    with err. On a miss v is cached, already living on an extension:
+//	                    it goes stale after ErrorRecheck, not LifetimeStale, so the preferred
+//	                    source is asked again soon, but not sooner. On a refresh the existing
+//	                    entry wins and is extended as for an error. Get returns (v, true, nil):
+//	                    the object is served.
+//
+// ctx is the caller's context for foreground loads, with its deadline removed and cancelled
+// when every waiting caller has given up; for background refreshes it is detached from the
+// reader that started them and bounded by RefreshTimeout. A LoadFunc must honour ctx: Close
+// waits for running loads to return. It is called without any lock of the cache held.
+type LoadFunc[T any] func(ctx context.Context, id string) (T, bool, error)
+
+// LoadAllFunc loads every object of the source at once, for full-backend mode and
+// [Cache.Populate]. An error means the source could not answer; a partial answer must be
+// an error, never a shorter list. Duplicate ids keep the first.
+type LoadAllFunc[T any] func(ctx context.Context) ([]Entry[T], error)
+
+// Entry is one object of a whole set.
+type Entry[T any] struct {
+	ID    string
+	Value T
+}
+
+// Cache is a concurrent read-through cache of objects of type T by string id, with the
+// lifetimes of Asterisk's sorcery memory cache and stale-if-error serving. See the package
+// documentation. A Cache must be created with [New] or [NewFull] and is safe for
+// concurrent use; Close it to stop its goroutines.
+type Cache[T any] struct {
+	// Read by every Get. Set by the constructor and never changed, and padded so that no
+	// write elsewhere shares their cache lines.
+	_          [64]byte
+	shards     []shard[T]
+	shardShift uint8
+	seed       maphash.Seed
+	hits       []hitCounters
+	hitMask    uint64
+	onEvent    func(Event)
+	policy     *policy[T]  // nil unless MaxObjects > 0
+	full       *fullSet[T] // nil unless FullBackend
+	_          [64]byte
+
+	opts    Options // as given, defaults applied
+	name    string
+	load    LoadFunc[T]
+	loadAll LoadAllFunc[T]
+	snap    *snapshotter // nil unless Options.Snapshot
+
+	// Lifetimes in clock units (nanoseconds); 0 means off.
+	lifeStale, lifeMax, staleIfError, recheck, negLife int64
+
+	base time.Time // origin of the cache's clock; carries a monotonic reading
+
+	closed      atomic.Bool
+	closeCtx    context.Context // cancelled by Close: ends the running background refreshes
+	cancelClose context.CancelFunc
+
+	counters counters
+	refresh  refresher[T]
+	janitor  janitor
+	wg       sync.WaitGroup // the janitor and the refresh workers
+}
+
+// New returns a cache in front of load. A nil opts means the zero [Options]. It is an error
+// matching [errors.ErrInvalid] to pass a nil load, invalid options, or FullBackend (which
+// needs a whole-set loader: use [NewFull]).
+func New[T any](load LoadFunc[T], opts *Options) (*Cache[T], error) {
+	return newCache(load, nil, opts)
+}
+
+// NewFull returns a cache with a whole-set loader as well as a per-id one.
+//
+// With opts.FullBackend, the cache holds the whole set: the first Get (or All, or Populate)
+// loads it through loadAll, coalesced, and from then on every Get is answered from memory,
+// an absent id included, without calling load. The set is refreshed as one, in the
+// background, once stale; a failed refresh keeps the whole previous set and extends it as
+// a failed refresh extends an entry. Until a whole load has succeeded, Get and All return
+// the load's error, never an answer from a partial set. load may be nil in this mode.
+//
+// Without FullBackend, the cache works as with [New] and loadAll serves [Cache.Populate].
+func NewFull[T any](load LoadFunc[T], loadAll LoadAllFunc[T], opts *Options) (*Cache[T], error) {
+	return newCache(load, loadAll, opts)
+}
+
+func newCache[T any](load LoadFunc[T], loadAll LoadAllFunc[T], opts *Options) (*Cache[T], error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	switch {
+	case o.FullBackend && loadAll == nil:
+		return nil, invalidf("sorcery: cache %q: full_backend_cache needs a whole-set loader (NewFull)", o.Name)
+	case !o.FullBackend && load == nil:
+		return nil, invalidf("sorcery: cache %q: nil LoadFunc", o.Name)
+	}
+	if o.RefreshTimeout == 0 {
+		o.RefreshTimeout = DefaultRefreshTimeout
+	}
+	if o.RefreshWorkers == 0 {
+		o.RefreshWorkers = DefaultRefreshWorkers
+	}
+	if o.Snapshot != nil {
+		sn := *o.Snapshot // the caller's stays as it was
+		if sn.Interval == 0 {
+			sn.Interval = DefaultSnapshotInterval
+		}
+		o.Snapshot = &sn
+	}
+
+	procs := runtime.GOMAXPROCS(0)
+	nShards := 8
+	for nShards < 8*procs && nShards < 64 {
+		nShards <<= 1
+	}
+	// Hit counters are striped per goroutine (see stripeHint): with 32 stripes per
+	// processor, two running goroutines rarely share one.
+	nHits := 64
+	for nHits < 32*procs && nHits < 256 {
+		nHits <<= 1
+	}
+	c := &Cache[T]{
+		shards:       make([]shard[T], nShards),
+		shardShift:   uint8(64 - bits.TrailingZeros(uint(nShards))),
+		seed:         maphash.MakeSeed(),
+		hits:         make([]hitCounters, nHits),
+		hitMask:      uint64(nHits - 1),
+		onEvent:      o.OnEvent,
+		opts:         o,
+		name:         o.Name,
+		load:         load,
+		loadAll:      loadAll,
+		lifeStale:    int64(o.LifetimeStale),
+		lifeMax:      int64(o.LifetimeMaximum),
+		staleIfError: int64(o.StaleIfError),
+		negLife:      int64(o.NegativeLifetime),
+		base:         time.Now(),
+	}
+	c.recheck = int64(o.ErrorRecheck)
+	if c.recheck == 0 {
+		c.recheck = c.lifeStale
+	}
+	for i := range c.shards {
+		c.shards[i].init()
+	}
+	if o.MaxObjects > 0 {
+		c.policy = newPolicy[T](o.MaxObjects)
+	}
+	if o.FullBackend {
+		c.full = &fullSet[T]{}
+		c.full.due.Store(never)
+		c.negLife = 0
+	}
+	c.closeCtx, c.cancelClose = context.WithCancel(context.Background())
+	c.refresh.max = o.RefreshWorkers
+	if o.Snapshot != nil {
+		c.snap = newSnapshotter[T](o.Snapshot)
+		c.restoreSnapshot()
+	}
+	if c.lifeStale > 0 || c.lifeMax > 0 || c.recheck > 0 || c.negLife > 0 {
+		c.startJanitor()
+	}
+	if c.snap != nil {
+		c.wg.Add(1)
+		go c.runSnapshots()
+	}
+	return c, nil
+}
+
+// Options returns the cache's options, with the defaults it applied.
+func (c *Cache[T]) Options() Options { return c.opts }
+
+// now reads the cache's clock: nanoseconds since the cache was made. It is monotonic, and
+// follows the fake clock of a testing/synctest bubble the cache was made in.
+func (c *Cache[T]) now() int64 { return int64(time.Since(c.base)) }
+
+func (c *Cache[T]) shardFor(h uint64) *shard[T] { return &c.shards[h>>c.shardShift] }
+
+// Get returns the object for id: from memory when cached (stale and extended entries
+// included, starting a background refresh when one is due), otherwise through the
+// LoadFunc, with concurrent loads of one id coalesced into one. found is false when the
+// object does not exist. err is set only when nothing could be served: the loader failed
+// on a miss, ctx ended while waiting for a load, or the cache is closed ([errors.ErrClosed]).
+//
+// A hit takes no lock and allocates nothing.
+func (c *Cache[T]) Get(ctx context.Context, id string) (v T, found bool, err error) {
+	h := maphash.String(c.seed, id)
+	s := &c.shards[h>>c.shardShift]
+	if e := s.table.Load().find(h, id); e != nil {
+		f := e.flags.Load()
+		if f&slowFlags == 0 {
+			if f&flagRef == 0 && c.policy != nil {
+				c.policy.touch(e)
+			}
+			c.hits[stripeHint()&c.hitMask].hits.Add(1)
+			if c.onEvent != nil {
+				c.emitEntry(EventHit, e)
+			}
+			return e.value, true, nil
+		}
+		return c.serve(ctx, e, f)
+	}
+	return c.miss(ctx, s, h, id)
+}
+
+// serve answers Get from e, an entry off the fast path (or found under the lock).
+func (c *Cache[T]) serve(ctx context.Context, e *entry[T], f uint32) (v T, found bool, err error) {
+	if f&flagRef == 0 && c.policy != nil {
+		c.policy.touch(e)
+	}
+	hc := &c.hits[stripeHint()&c.hitMask]
+	kind := EventHit
+	switch {
+	case f&flagNegative != 0:
+		hc.negativeHits.Add(1)
+		if c.onEvent != nil {
+			c.emitEntry(EventNegativeHit, e)
+		}
+		return v, false, nil
+	case f&flagExtended != 0:
+		hc.servedExtended.Add(1)
+		kind = EventServedExtended
+	case f&flagStale != 0:
+		hc.staleHits.Add(1)
+		kind = EventStaleHit
+	default:
+		hc.hits.Add(1)
+	}
+	if f&flagStale != 0 {
+		c.startRefresh(ctx, e)
+	}
+	if c.onEvent != nil {
+		c.emitEntry(kind, e)
+	}
+	return e.value, true, nil
+}
+
+// miss handles a Get that found nothing without the lock.
+func (c *Cache[T]) miss(ctx context.Context, s *shard[T], h uint64, id string) (v T, found bool, err error) {
+	if c.closed.Load() {
+		return v, false, errors.ErrClosed
+	}
+	// A lock-free lookup can miss an entry while the shard grows: confirm under the lock.
+	s.mu.Lock()
+	_, e := s.lookup(h, id)
+	s.mu.Unlock()
+	if e != nil {
+		return c.serve(ctx, e, e.flags.Load())
+	}
+	if c.full != nil {
+		return c.fullMiss(ctx, s, h, id)
+	}
+	c.hits[stripeHint()&c.hitMask].misses.Add(1)
+	if c.onEvent != nil {
+		c.emit(Event{Kind: EventMiss, ID: id})
+	}
+	v, found, err, _ = s.loads.Do(ctx, id, func(ctx context.Context) (T, bool, error) {
+		return c.loadMiss(ctx, s, h, id)
+	})
+	if found {
+		return v, true, nil // a degraded answer is served
+	}
+	if err != nil && c.closed.Load() {
+		err = errors.ErrClosed
+	}
+	return v, false, err
+}
+
+// loadMiss loads id for the callers of Get waiting on s.loads and caches the answer.
+func (c *Cache[T]) loadMiss(ctx context.Context, s *shard[T], h uint64, id string) (v T, found bool, err error) {
+	s.mu.Lock()
+	_, e := s.lookup(h, id)
+	epoch, marks, reloads := s.epoch, s.marks, s.reloads
+	s.mu.Unlock()
+	if e != nil { // cached by a load that finished as this one was being started
+		if e.negative() {
+			return v, false, nil
+		}
+		return e.value, true, nil
+	}
+
+	v, found, err = c.callLoad(ctx, id)
+	now := c.now()
+	var n *entry[T]
+	switch {
+	case found:
+		n = c.fresh(h, id, v, now)
+		if err != nil { // degraded: served, re-checked after ErrorRecheck
+			n.flags.Store(flagExtended)
+			n.staleAt, n.expireAt = c.extension(now, now)
+		}
+	case err != nil:
+		return v, false, err
+	case c.negLife > 0:
+		n = c.negativeEntry(h, id, now)
+	default:
+		return v, false, nil
+	}
+	var again *entry[T]
+	c.lock(s)
+	// An id deleted or expired by hand while it loaded is not cached: the answer may predate
+	// the deletion. One marked stale meanwhile is cached stale, or not at all if the answer
+	// was "not found", for the same reason. An entry pushed by Set meanwhile wins over the
+	// load.
+	if s.epoch == epoch {
+		if _, cur := s.lookup(h, id); cur == nil || cur.negative() {
+			switch {
+			case s.marks == marks:
+				c.put(s, n)
+			case !n.negative():
+				n.flags.Or(flagStale)
+				c.put(s, n)
+				if s.reloads != reloads {
+					again = n
+				}
+			}
+		}
+	}
+	c.emitEvicted(c.unlock(s))
+	if again != nil {
+		c.startRefresh(ctx, again)
+	}
+	return v, found, err
+}
+
+// callLoad calls the LoadFunc and counts its answer.
+func (c *Cache[T]) callLoad(ctx context.Context, id string) (v T, found bool, err error) {
+	v, found, err = c.load(ctx, id)
+	l := &c.counters.loads
+	switch {
+	case found && err == nil:
+		l.found.Add(1)
+		c.succeeded()
+	case found:
+		l.degraded.Add(1)
+	case err != nil:
+		l.errors.Add(1)
+	default:
+		l.notFound.Add(1)
+		c.succeeded()
+	}
+	return v, found, err
+}
+
+func (c *Cache[T]) succeeded() { c.counters.lastSuccess.Store(c.now() + 1) }
+
+// fresh returns a new entry for a value just loaded or pushed.
+func (c *Cache[T]) fresh(h uint64, id string, v T, now int64) *entry[T] {
+	e := &entry[T]{hash: h, key: id, value: v, loadedAt: now, staleAt: never, expireAt: never, heapIdx: -1}
+	if c.full == nil {
+		if c.lifeStale > 0 {
+			e.staleAt = addClock(now, c.lifeStale)
+		}
+		if c.lifeMax > 0 {
+			e.expireAt = addClock(now, c.lifeMax)
+		}
+	}
+	return e
+}
+
+func (c *Cache[T]) negativeEntry(h uint64, id string, now int64) *entry[T] {
+	e := &entry[T]{hash: h, key: id, loadedAt: now, staleAt: never, expireAt: addClock(now, c.negLife), heapIdx: -1}
+	e.flags.Store(flagNegative)
+	return e
+}
+
+// extension returns the deadlines of an entry kept past a failed refresh at now, whose
+// last successful load was at loadedAt.
+func (c *Cache[T]) extension(loadedAt, now int64) (staleAt, expireAt int64) {
+	staleAt, expireAt = never, never
+	if c.recheck > 0 {
+		staleAt = addClock(now, c.recheck)
+	}
+	if c.lifeMax > 0 {
+		expireAt = addClock(now, c.lifeMax)
+		if c.staleIfError > 0 {
+			limit := addClock(addClock(loadedAt, c.lifeMax), c.staleIfError)
+			staleAt = min(staleAt, limit)
+			expireAt = min(expireAt, limit)
+		}
+	}
+	return staleAt, expireAt
+}
+
+// addClock adds without overflowing past never.
+func addClock(t, d int64) int64 {
+	if t > never-d {
+		return never
+	}
+	return t + d
+}
+
+// setFlags clears then sets flags of e in one atomic step.
+func setFlags[T any](e *entry[T], clear, set uint32) {
+	for {
+		f := e.flags.Load()
+		if e.flags.CompareAndSwap(f, f&^clear|set) {
+			return
+		}
+	}
+}
+
+// lock takes what a structural change of s needs: the eviction policy's lock, then s.mu.
+func (c *Cache[T]) lock(s *shard[T]) {
+	if c.policy != nil {
+		c.policy.mu.Lock()
+	}
+	s.mu.Lock()
+}
+
+// unlock releases s, then evicts what no longer fits and releases the policy, and wakes
+// the janitor if s now has an earlier deadline than the one it sleeps for. It returns the
+// evicted entries, for events.
+func (c *Cache[T]) unlock(s *shard[T]) (evicted []*entry[T]) {
+	evicted = c.release(s)
+	c.kickJanitor(s.minDue.Load())
+	return evicted
+}
+
+// release is unlock without waking the janitor.
+func (c *Cache[T]) release(s *shard[T]) (evicted []*entry[T]) {
+	s.mu.Unlock()
+	p := c.policy
+	if p == nil {
+		return nil
+	}
+	evicted = p.victims()
+	for _, e := range evicted {
+		vs := c.shardFor(e.hash)
+		vs.mu.Lock()
+		if link, cur := vs.lookup(e.hash, e.key); cur == e {
+			vs.remove(link, e)
+		}
+		vs.mu.Unlock()
+		if !e.negative() {
+			c.counters.evicted.Add(1)
+		}
+	}
+	p.mu.Unlock()
+	return evicted
+}
+
+// put installs n, replacing the entry of its id if there is one. The caller holds
+// c.lock(s).
+func (c *Cache[T]) put(s *shard[T], n *entry[T]) {
+	link, old := s.lookup(n.hash, n.key)
+	if old != nil {
+		s.replace(link, old, n)
+		if c.policy != nil {
+			c.policy.remove(old)
+		}
+	} else {
+		s.insert(n)
+	}
+	if c.policy != nil {
+		c.policy.add(n)
+	}
+}
+
+// drop removes e; link points at it. The caller holds c.lock(s).
+func (c *Cache[T]) drop(s *shard[T], link *atomic.Pointer[entry[T]], e *entry[T]) {
+	s.remove(link, e)
+	if c.policy != nil {
+		c.policy.remove(e)
+	}
+}
+
+// Peek returns the cached object for id without loading it, counting it or changing its
+// recency. Stale and extended entries are returned; a negative entry is not found.
+func (c *Cache[T]) Peek(id string) (v T, found bool) {
+	h := maphash.String(c.seed, id)
+	s := c.shardFor(h)
+	e := s.table.Load().find(h, id)
+	if e == nil {
+		s.mu.Lock()
+		_, e = s.lookup(h, id)
+		s.mu.Unlock()
+	}
+	if e == nil || e.negative() {
+		return v, false
+	}
+	return e.value, true
+}
+
+// Set caches v for id as a fresh entry, replacing any entry for id, like Asterisk's push of
+// an object into its memory cache after a wizard found or wrote it. It does nothing after
+// Close.
+func (c *Cache[T]) Set(id string, v T) {
+	if c.closed.Load() {
+		return
+	}
+	h := maphash.String(c.seed, id)
+	s := c.shardFor(h)
+	n := c.fresh(h, id, v, c.now())
+	if c.full != nil {
+		c.full.mu.RLock()
+		// A whole load running may have read the source before this value: it is
+		// installed stale, so that the next read refreshes it.
+		c.full.marked.Store(true)
+	}
+	c.lock(s)
+	c.put(s, n)
+	evicted := c.unlock(s)
+	if c.full != nil {
+		c.full.mu.RUnlock()
+	}
+	c.emitEvicted(evicted)
+}
+
+// Delete removes id from the cache, like Asterisk's memory cache on an object's deletion.
+// A load of id that was running is not cached when it finishes. No event is emitted.
+func (c *Cache[T]) Delete(id string) {
+	c.remove(id, false)
+}
+
+// Expire removes id from the cache, so the next Get loads it (Asterisk: "sorcery memory
+// cache expire <cache> <object>"). In full-backend mode the set is loaded and refreshed as
+// one, so Expire expires the whole set, as ExpireAll does.
+func (c *Cache[T]) Expire(id string) {
+	if c.full != nil {
+		c.ExpireAll()
+		return
+	}
+	c.remove(id, true)
+}
+
+func (c *Cache[T]) remove(id string, expire bool) {
+	h := maphash.String(c.seed, id)
+	s := c.shardFor(h)
+	if c.full != nil {
+		c.full.mu.RLock()
+		// A whole load running may have read id before its removal: it is installed
+		// stale, so that the next read refreshes it.
+		c.full.marked.Store(true)
+	}
+	c.lock(s)
+	link, e := s.lookup(h, id)
+	if e != nil {
+		c.drop(s, link, e)
+	}
+	s.epoch++
+	evicted := c.unlock(s)
+	if c.full != nil {
+		c.full.mu.RUnlock()
+	}
+	c.emitEvicted(evicted)
+	if expire && e != nil && !e.negative() {
+		c.counters.expired.Add(1)
+		if c.onEvent != nil {
+			c.emitEntry(EventExpired, e)
+		}
+	}
+}
+
+// ExpireAll empties the cache (Asterisk: "sorcery memory cache expire <cache>"), as the
+// owner does on reload when Options.ExpireOnReload is set. In full-backend mode the set is
+// dropped and the next Get loads it whole again.
+func (c *Cache[T]) ExpireAll() {
+	if c.full != nil {
+		c.full.mu.Lock()
+		ev, dropped := c.dropSetLocked(c.now())
+		// A whole load running read the source before: it is installed stale and loaded
+		// again at once.
+		c.full.marked.Store(true)
+		c.full.markedReload.Store(true)
+		c.full.mu.Unlock()
+		if dropped && c.onEvent != nil {
+			c.emit(ev)
+		}
+		return
+	}
+	for i := range c.shards {
+		s := &c.shards[i]
+		c.lock(s)
+		removed := s.clear(true)
+		if c.policy != nil {
+			for _, e := range removed {
+				c.policy.remove(e)
+			}
+		}
+		c.release(s)
+		c.countExpired(removed)
+	}
+}
+
+// countExpired counts and reports the objects among removed.
+func (c *Cache[T]) countExpired(removed []*entry[T]) {
+	var now int64
+	if c.onEvent != nil {
+		now = c.now()
+	}
+	for _, e := range removed {
+		if e.negative() {
+			continue
+		}
+		c.counters.expired.Add(1)
+		if c.onEvent != nil {
+			c.emit(Event{Kind: EventExpired, ID: e.key, Age: time.Duration(now - e.loadedAt)})
+		}
+	}
+}
+
+// MarkStale marks id stale (Asterisk: "sorcery memory cache stale <cache> <object>"): it is
+// still served, and the next Get starts its refresh; with reload, the refresh starts now.
+// In full-backend mode the whole set is marked stale (and reloaded with reload).
+//
+// A change announced while id is being loaded is not lost: a refresh of id that is queued
+// or running (one that may have read the value before the change) is followed by another:
+// its answer is cached already stale and, with reload, refreshed again at once. A load of
+// an id that was not cached yet, running when MarkStale comes, is cached stale (and, with
+// reload, refreshed at once) rather than fresh. The same holds for whole-set loads in
+// full-backend mode.
+func (c *Cache[T]) MarkStale(id string, reload bool) {
+	if c.closed.Load() {
+		return
+	}
+	if c.full != nil {
+		c.markSetStale(reload)
+		if reload {
+			c.startSetRefresh(context.Background())
+		}
+		return
+	}
+	h := maphash.String(c.seed, id)
+	s := c.shardFor(h)
+	s.mu.Lock()
+	_, e := s.lookup(h, id)
+	switch {
+	case e == nil:
+		// A load of id may be running, having read the value before the change: it will
+		// cache its answer stale.
+		s.marks++
+		if reload {
+			s.reloads++
+		}
+	case e.negative():
+		e = nil
+	default:
+		// A refresh that has begun to load will see the marks when it ends, and not take
+		// its answer for fresh; one that has not begun yet clears them as it begins.
+		set := flagStale | flagMarked
+		if reload {
+			set |= flagMarkedReload
+		}
+		e.flags.Or(set)
+		s.reschedule(e)
+	}
+	s.mu.Unlock()
+	if e != nil && reload {
+		c.startRefresh(context.Background(), e)
+	}
+}
+
+// MarkAllStale marks every cached object stale (Asterisk: "sorcery memory cache stale
+// <cache>"): each is still served, and its next Get starts its refresh. As with MarkStale,
+// the answer of a load or refresh that is running then is cached stale.
+func (c *Cache[T]) MarkAllStale() {
+	if c.closed.Load() {
+		return
+	}
+	if c.full != nil {
+		c.markSetStale(false)
+		return
+	}
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		s.marks++ // loads running now are cached stale
+		for e := range s.walk {
+			if !e.negative() {
+				e.flags.Or(flagStale | flagMarked)
+			}
+		}
+		for j := range s.heap {
+			s.heap[j].due = s.heap[j].e.due()
+		}
+		s.heapify()
+		s.mu.Unlock()
+	}
+}
+
+// Populate loads every object through the whole-set loader and makes the cache hold
+// exactly that set (Asterisk: "sorcery memory cache populate"): ids the source no longer
+// has are removed. On error the cache is left as it was. In full-backend mode it reloads
+// the set now, coalesced with any load of it already running. Without a whole-set loader
+// it returns an error matching [errors.ErrUnsupported].
+func (c *Cache[T]) Populate(ctx context.Context) error {
+	if c.closed.Load() {
+		return errors.ErrClosed
+	}
+	if c.loadAll == nil {
+		return fmt.Errorf("sorcery: cache %q: populate needs a whole-set loader (NewFull): %w", c.name, errors.ErrUnsupported)
+	}
+	if c.full != nil {
+		err := c.doLoadSet(ctx)
+		if err != nil && c.closed.Load() {
+			err = errors.ErrClosed
+		}
+		return err
+	}
+	list, err := c.loadAll(ctx)
+	if err != nil {
+		c.counters.fullLoads.errors.Add(1)
+		return err
+	}
+	c.counters.fullLoads.found.Add(1)
+	c.succeeded()
+	now := c.now()
+	keep := make(map[string]struct{}, len(list))
+	for _, it := range list {
+		if _, dup := keep[it.ID]; dup {
+			continue
+		}
+		keep[it.ID] = struct{}{}
+		h := maphash.String(c.seed, it.ID)
+		s := c.shardFor(h)
+		c.lock(s)
+		c.put(s, c.fresh(h, it.ID, it.Value, now))
+		c.emitEvicted(c.unlock(s))
+	}
+	for i := range c.shards {
+		s := &c.shards[i]
+		c.lock(s)
+		var gone []*entry[T]
+		for e := range s.walk {
+			if _, ok := keep[e.key]; !ok {
+				gone = append(gone, e)
+			}
+		}
+		for _, e := range gone {
+			link, _ := s.lookup(e.hash, e.key)
+			c.drop(s, link, e)
+		}
+		s.epoch++
+		c.release(s)
+		c.countExpired(gone)
+	}
+	return nil
+}
+
+// Len returns the number of cached objects, negative entries not included.
+func (c *Cache[T]) Len() int {
+	n := int64(0)
+	for i := range c.shards {
+		n += c.shards[i].objects.Load()
+	}
+	return int(n)
+}
+
+// Stats returns a snapshot of the cache's counters and gauges. It walks the entries to
+// find the oldest, one shard at a time.
+func (c *Cache[T]) Stats() Stats {
+	st := Stats{Name: c.name}
+	for i := range c.hits {
+		h := &c.hits[i]
+		st.Hits += h.hits.Load()
+		st.StaleHits += h.staleHits.Load()
+		st.ServedExtended += h.servedExtended.Load()
+		st.NegativeHits += h.negativeHits.Load()
+		st.Misses += h.misses.Load()
+	}
+	k := &c.counters
+	st.Loads = k.loads.snapshot()
+	st.FullLoads = k.fullLoads.snapshot()
+	st.RefreshUpdated = k.refreshUpdated.Load()
+	st.RefreshRemoved = k.refreshRemoved.Load()
+	st.RefreshErrors = k.refreshErrors.Load()
+	st.Expired = k.expired.Load()
+	st.Evicted = k.evicted.Load()
+	st.RefreshesInFlight = int(c.refresh.pending.Load())
+	if ls := k.lastSuccess.Load(); ls != 0 {
+		st.LastSuccess = c.base.Add(time.Duration(ls - 1))
+	}
+	oldest := never
+	for i := range c.shards {
+		s := &c.shards[i]
+		st.Objects += int(s.objects.Load())
+		st.NegativeObjects += int(s.negatives.Load())
+		st.Extended += int(s.extended.Load())
+		s.mu.Lock()
+		for e := range s.walk {
+			if e.loadedAt < oldest && !e.negative() {
+				oldest = e.loadedAt
+			}
+		}
+		s.mu.Unlock()
+	}
+	if oldest != never {
+		st.OldestAge = time.Duration(c.now() - oldest)
+	}
+	st.Complete = c.full != nil && c.full.complete.Load()
+	if sn := c.snap; sn != nil {
+		st.SnapshotWrites = sn.writes.Load()
+		st.SnapshotErrors = sn.failures.Load()
+		st.SnapshotRestored = int(sn.restored.Load())
+		if last := sn.last.Load(); last != 0 {
+			st.LastSnapshot = time.Unix(0, last)
+		}
+	}
+	return st
+}
+
+// Close stops the cache: it cancels running loads and refreshes, waits for every goroutine
+// of the cache to return, writes the last snapshot (with Options.Snapshot, when the cache
+// changed since the last one), and empties it. Later calls of Get, Populate and All return
+// [errors.ErrClosed]; Set, Delete and the other writes do nothing. The first Close returns
+// nil, or the error of the last snapshot's write; later ones return [errors.ErrClosed].
+// Close waits for the cache's own goroutines, so it must not be called from a LoadFunc or
+// from Options.OnEvent.
+func (c *Cache[T]) Close() error {
+	if !c.closed.CompareAndSwap(false, true) {
+		return errors.ErrClosed
+	}
+	if c.snap != nil {
+		close(c.snap.stop)
+	}
+	c.closeRefresh()
+	c.cancelClose()
+	for i := range c.shards {
+		c.shards[i].loads.Close()
+	}
+	if c.full != nil {
+		c.full.loads.Close()
+	}
+	c.stopJanitor()
+	c.wg.Wait()
+	var err error
+	if c.snap != nil {
+		err = c.closeSnapshot()
+	}
+	if c.full != nil {
+		c.full.mu.Lock()
+		c.full.complete.Store(false)
+		c.full.due.Store(never)
+		c.full.mu.Unlock()
+	}
+	for i := range c.shards {
+		s := &c.shards[i]
+		c.lock(s)
+		s.clear(false)
+		c.release(s)
+	}
+	if c.policy != nil {
+		c.policy.reset()
+	}
+	return err
+}
+
+// emit delivers ev to OnEvent, which the caller checked is set.
+func (c *Cache[T]) emit(ev Event) {
+	ev.Cache = c.name
+	c.onEvent(ev)
+}
+
+func (c *Cache[T]) emitEntry(kind EventKind, e *entry[T]) {
+	c.emit(Event{Kind: kind, ID: e.key, Age: time.Duration(c.now() - e.loadedAt)})
+}
+
+func (c *Cache[T]) emitEvicted(evicted []*entry[T]) {
+	if c.onEvent == nil || len(evicted) == 0 {
+		return
+	}
+	for _, e := range evicted {
+		if !e.negative() {
+			c.emitEntry(EventEvicted, e)
+		}
+	}
+}

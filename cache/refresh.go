@@ -1,0 +1,203 @@
+package cache
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// refreshJob asks a worker to refresh one entry, or the whole set when e is nil. ctx is the
+// context of the read that found the entry stale; the refresh keeps its values, not its
+// deadline or cancellation.
+type refreshJob[T any] struct {
+	ctx context.Context
+	e   *entry[T]
+}
+
+// refresher runs background refreshes on at most max goroutines, started on demand and
+// gone when the queue is empty. The queue holds each entry at most once (its
+// flagRefreshing, or fullSet.refreshing, says it is queued).
+type refresher[T any] struct {
+	mu      sync.Mutex // guards queue, head, running, closed, and the Add side of Cache.wg for workers
+	queue   []refreshJob[T]
+	head    int
+	running int
+	max     int
+	closed  bool
+	pending atomic.Int64 // jobs queued or running, for Stats
+}
+
+// startRefresh queues a refresh of e, which a reader found stale, unless one is queued or
+// running already.
+func (c *Cache[T]) startRefresh(ctx context.Context, e *entry[T]) {
+	if c.full != nil {
+		c.startSetRefresh(ctx)
+		return
+	}
+	for {
+		f := e.flags.Load()
+		if f&(flagStale|flagRefreshing) != flagStale {
+			return
+		}
+		if e.flags.CompareAndSwap(f, f|flagRefreshing) {
+			break
+		}
+	}
+	if !c.enqueueRefresh(refreshJob[T]{ctx: ctx, e: e}) {
+		e.flags.And(^flagRefreshing)
+	}
+}
+
+func (c *Cache[T]) enqueueRefresh(j refreshJob[T]) bool {
+	r := &c.refresh
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return false
+	}
+	r.queue = append(r.queue, j)
+	r.pending.Add(1)
+	if r.running < r.max {
+		r.running++
+		c.wg.Add(1) // under r.mu with closed false: never races with Close's Wait
+		go c.refreshWorker()
+	}
+	return true
+}
+
+// refreshWorker runs queued refreshes until the queue is empty or the cache closes.
+func (c *Cache[T]) refreshWorker() {
+	defer c.wg.Done()
+	r := &c.refresh
+	for {
+		r.mu.Lock()
+		if r.closed || r.head == len(r.queue) {
+			r.running--
+			r.mu.Unlock()
+			return
+		}
+		j := r.queue[r.head]
+		r.queue[r.head] = refreshJob[T]{}
+		r.head++
+		switch {
+		case r.head == len(r.queue):
+			r.queue, r.head = r.queue[:0], 0
+		case r.head >= 64 && 2*r.head >= len(r.queue):
+			n := copy(r.queue, r.queue[r.head:])
+			clear(r.queue[n:])
+			r.queue, r.head = r.queue[:n], 0
+		}
+		r.mu.Unlock()
+
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(j.ctx), c.opts.RefreshTimeout)
+		stop := context.AfterFunc(c.closeCtx, cancel)
+		if j.e == nil {
+			c.refreshSet(ctx)
+		} else {
+			c.refreshEntry(ctx, j.e)
+		}
+		stop()
+		cancel()
+		r.pending.Add(-1)
+	}
+}
+
+// closeRefresh stops the queue; running refreshes are cancelled by Close.
+func (c *Cache[T]) closeRefresh() {
+	r := &c.refresh
+	r.mu.Lock()
+	r.closed = true
+	r.pending.Add(-int64(len(r.queue) - r.head))
+	clear(r.queue)
+	r.queue, r.head = nil, 0
+	r.mu.Unlock()
+}
+
+// refreshEntry reloads e and applies the answer: found replaces it, not found removes it,
+// an error (or a degraded answer) keeps it and extends its life.
+func (c *Cache[T]) refreshEntry(ctx context.Context, e *entry[T]) {
+	s := c.shardFor(e.hash)
+	s.mu.Lock()
+	_, cur := s.lookup(e.hash, e.key)
+	s.mu.Unlock()
+	if cur != e {
+		return // replaced or removed while queued: nothing to refresh
+	}
+
+	// From here on the load reads what the source holds now: the marks made so far are
+	// answered by this refresh. A mark made while it loads asks for another.
+	e.flags.And(^(flagMarked | flagMarkedReload))
+	v, found, err := c.callLoad(ctx, e.key)
+	now := c.now()
+	ev := Event{ID: e.key, Age: time.Duration(now - e.loadedAt)}
+	expired := false
+
+	c.lock(s)
+	link, cur := s.lookup(e.hash, e.key)
+	if cur != e {
+		// Replaced (Set, a newer load) or removed (Delete, expiry) while loading: the newer
+		// state of the cache wins over this answer.
+		c.emitEvicted(c.unlock(s))
+		return
+	}
+	marks := e.flags.Load()
+	var again *entry[T]
+	switch {
+	case found && err == nil:
+		n := c.fresh(e.hash, e.key, v, now)
+		if marks&flagMarked != 0 {
+			// Marked stale while loading: the answer may predate the change announced.
+			n.flags.Store(flagStale)
+			if marks&flagMarkedReload != 0 {
+				again = n
+			}
+		}
+		c.put(s, n)
+		ev.Kind = EventRefreshUpdated
+		c.counters.refreshUpdated.Add(1)
+	case err == nil:
+		if c.negLife > 0 && marks&flagMarked == 0 {
+			c.put(s, c.negativeEntry(e.hash, e.key, now))
+		} else {
+			c.drop(s, link, e)
+		}
+		ev.Kind = EventRefreshRemoved
+		c.counters.refreshRemoved.Add(1)
+	default:
+		// The marks stay on e: the source failed, so the next refresh, after ErrorRecheck,
+		// answers them.
+		ev.Kind, ev.Err = EventRefreshError, err
+		c.counters.refreshErrors.Add(1)
+		expired = c.extend(s, link, e, now)
+	}
+	evicted := c.unlock(s)
+	if c.onEvent != nil {
+		c.emit(ev)
+		if expired {
+			c.emit(Event{Kind: EventExpired, ID: e.key, Age: ev.Age})
+		}
+	}
+	c.emitEvicted(evicted)
+	if again != nil {
+		c.startRefresh(ctx, again)
+	}
+}
+
+// extend keeps e past a failed refresh at now: it goes stale again after ErrorRecheck and
+// expires LifetimeMaximum from now, both capped by StaleIfError. It reports whether the cap
+// has passed, in which case e was removed. The caller holds c.lock(s); link points at e.
+func (c *Cache[T]) extend(s *shard[T], link *atomic.Pointer[entry[T]], e *entry[T], now int64) (expired bool) {
+	if e.flags.Load()&flagExtended == 0 {
+		s.extended.Add(1)
+	}
+	setFlags(e, flagStale|flagRefreshing, flagExtended)
+	e.staleAt, e.expireAt = c.extension(e.loadedAt, now)
+	if e.expireAt <= now {
+		c.drop(s, link, e)
+		c.counters.expired.Add(1)
+		return true
+	}
+	s.reschedule(e)
+	return false
+}

@@ -1,0 +1,76 @@
+package sorcery_test
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gosorcery/gosorcery/backends/memory"
+	"github.com/gosorcery/gosorcery/sorcery"
+)
+
+// BenchmarkTypeRetrieveMemory measures a retrieval through the chain without a cache: the
+// shared walk, one memory wizard call, counters and decoding.
+func BenchmarkTypeRetrieveMemory(b *testing.B) {
+	s := sorcery.New(&sorcery.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	defer s.Close()
+	typ, err := sorcery.Register[Endpoint](s, "endpoint", nil)
+	require.NoError(b, err)
+	w := memory.New()
+	w.Put(rec("alice", "context", "internal", "allow", "ulaw", "allow", "alaw", "direct_media", "no"))
+	require.NoError(b, typ.AddWizard("memory", w, nil))
+	ctx := b.Context()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, found, err := typ.Retrieve(ctx, "alice"); !found || err != nil {
+				b.Fatal(found, err)
+			}
+		}
+	})
+}
+
+// BenchmarkCacheSnapshot100k writes and restores the snapshot of a cache of 100,000
+// endpoints, stored as the type's codec encodes them (what AddCache sets up).
+func BenchmarkCacheSnapshot100k(b *testing.B) {
+	const n = 100_000
+	path := filepath.Join(b.TempDir(), "endpoint.snap")
+	open := func() (*sorcery.Sorcery, *sorcery.Type[Endpoint]) {
+		s := sorcery.New(&sorcery.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		typ, err := sorcery.Register[Endpoint](s, "endpoint", nil)
+		require.NoError(b, err)
+		require.NoError(b, s.Apply("endpoint/cache", "memory_cache", "object_lifetime_stale=60,snapshot_file="+path))
+		require.NoError(b, typ.AddWizard("memory", memory.New(), nil))
+		return s, typ
+	}
+	s, typ := open()
+	for i := range n {
+		e, err := typ.Codec().Decode(snapEndpoint(i, "v1"))
+		require.NoError(b, err)
+		typ.Cache().Set(e.ID, e)
+	}
+	b.Run("write", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			require.NoError(b, typ.Cache().Snapshot())
+		}
+		fi, err := os.Stat(path)
+		require.NoError(b, err)
+		b.ReportMetric(float64(fi.Size())/(1<<20), "MiB")
+	})
+	require.NoError(b, s.Close())
+	b.Run("restore", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			s, typ := open()
+			if got := typ.Cache().Stats().SnapshotRestored; got != n {
+				b.Fatalf("restored %d objects", got)
+			}
+			s.Close()
+		}
+	})
+}

@@ -1,0 +1,298 @@
+package sorcery
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gosorcery/gosorcery/errors"
+)
+
+// Op is a comparison of a [Condition].
+type Op int
+
+// The comparisons a [Condition] can make. Ordering comparisons are numeric when both sides
+// are numbers and byte-wise otherwise; a database compares by its column's type.
+const (
+	OpEqual        Op = iota // field = value
+	OpNotEqual               // field != value
+	OpLess                   // field < value
+	OpLessEqual              // field <= value
+	OpGreater                // field > value
+	OpGreaterEqual           // field >= value
+	OpLike                   // field LIKE value: % is any run, _ any one character, \ escapes
+	OpRegex                  // field matches the regular expression value (unanchored)
+)
+
+var opNames = [...]string{
+	OpEqual:        "=",
+	OpNotEqual:     "!=",
+	OpLess:         "<",
+	OpLessEqual:    "<=",
+	OpGreater:      ">",
+	OpGreaterEqual: ">=",
+	OpLike:         "LIKE",
+	OpRegex:        "REGEXP",
+}
+
+// String returns the operator as Asterisk's realtime engines write it: "=", "!=", "<", "<=",
+// ">", ">=", "LIKE" or "REGEXP".
+func (o Op) String() string {
+	if o >= 0 && int(o) < len(opNames) {
+		return opNames[o]
+	}
+	return "Op(" + strconv.Itoa(int(o)) + ")"
+}
+
+// ParseOp parses an operator as written after a field name in Asterisk's realtime lookups.
+// It accepts =, ==, !=, <>, <, <=, >, >=, LIKE, REGEXP and ~, the words in any case.
+func ParseOp(s string) (Op, error) {
+	switch strings.ToUpper(strings.TrimSpace(s)) {
+	case "=", "==":
+		return OpEqual, nil
+	case "!=", "<>":
+		return OpNotEqual, nil
+	case "<":
+		return OpLess, nil
+	case "<=":
+		return OpLessEqual, nil
+	case ">":
+		return OpGreater, nil
+	case ">=":
+		return OpGreaterEqual, nil
+	case "LIKE":
+		return OpLike, nil
+	case "REGEXP", "~":
+		return OpRegex, nil
+	}
+	return 0, fmt.Errorf("unknown operator %q: %w", s, errors.ErrInvalid)
+}
+
+// Condition is one test a [Query] makes of an object's field. The field "id" is the object id.
+type Condition struct {
+	Field string
+	Op    Op
+	Value string
+}
+
+// ParseCondition parses a field name carrying an operator, the way Asterisk's realtime
+// lookups write it — "name LIKE", "qualify_frequency >", or a bare "name" for equality — and
+// pairs it with value.
+func ParseCondition(name, value string) (Condition, error) {
+	name = strings.TrimSpace(name)
+	field, op, hasOp := strings.Cut(name, " ")
+	if field == "" {
+		return Condition{}, fmt.Errorf("sorcery: condition %q has no field name: %w", name, errors.ErrInvalid)
+	}
+	c := Condition{Field: field, Op: OpEqual, Value: value}
+	if hasOp {
+		o, err := ParseOp(op)
+		if err != nil {
+			return Condition{}, fmt.Errorf("sorcery: condition %q: %w", name, err)
+		}
+		c.Op = o
+	}
+	return c, nil
+}
+
+// Name returns the field name with its operator as Asterisk's realtime protocols carry it:
+// the bare field for equality, "field OP" otherwise.
+func (c Condition) Name() string {
+	if c.Op == OpEqual {
+		return c.Field
+	}
+	return c.Field + " " + c.Op.String()
+}
+
+// String returns the condition as "field OP value".
+func (c Condition) String() string {
+	return c.Field + " " + c.Op.String() + " " + strconv.Quote(c.Value)
+}
+
+// Query selects objects. Every condition must hold, the id must match IDRegex when it is set
+// and start with IDPrefix when it is set; the zero Query selects every object.
+type Query struct {
+	Conditions []Condition // all must hold; none means every object
+	IDRegex    string      // regular expression on the id, unanchored
+	IDPrefix   string      // the id starts with it
+}
+
+// IsAll reports whether q selects every object.
+func (q Query) IsAll() bool {
+	return len(q.Conditions) == 0 && q.IDRegex == "" && q.IDPrefix == ""
+}
+
+// Matcher is a compiled [Query] for wizards that search in memory.
+type Matcher struct {
+	q     Query
+	idRE  *regexp.Regexp
+	conds []compiledCondition
+}
+
+type compiledCondition struct {
+	Condition
+	re   *regexp.Regexp
+	num  float64
+	isNu bool
+}
+
+// Compile checks q and prepares it for [Matcher.Match]. A bad regular expression or operator
+// is errors.ErrInvalid.
+func (q Query) Compile() (*Matcher, error) {
+	m := &Matcher{q: q}
+	if q.IDRegex != "" {
+		re, err := regexp.Compile(q.IDRegex)
+		if err != nil {
+			return nil, fmt.Errorf("sorcery: id regex %q: %w", q.IDRegex, errors.Join(errors.ErrInvalid, err))
+		}
+		m.idRE = re
+	}
+	for _, c := range q.Conditions {
+		cc := compiledCondition{Condition: c}
+		switch c.Op {
+		case OpEqual, OpNotEqual:
+		case OpLess, OpLessEqual, OpGreater, OpGreaterEqual:
+			if f, err := strconv.ParseFloat(strings.TrimSpace(c.Value), 64); err == nil {
+				cc.num, cc.isNu = f, true
+			}
+		case OpLike:
+			re, err := regexp.Compile(LikeToRegexp(c.Value))
+			if err != nil {
+				return nil, fmt.Errorf("sorcery: condition %s: %w", c, errors.Join(errors.ErrInvalid, err))
+			}
+			cc.re = re
+		case OpRegex:
+			re, err := regexp.Compile(c.Value)
+			if err != nil {
+				return nil, fmt.Errorf("sorcery: condition %s: %w", c, errors.Join(errors.ErrInvalid, err))
+			}
+			cc.re = re
+		default:
+			return nil, fmt.Errorf("sorcery: condition on %q: unknown operator %d: %w", c.Field, int(c.Op), errors.ErrInvalid)
+		}
+		m.conds = append(m.conds, cc)
+	}
+	return m, nil
+}
+
+// Query returns the query m was compiled from.
+func (m *Matcher) Query() Query { return m.q }
+
+// Match reports whether r satisfies the query. A condition on a field r lacks does not hold,
+// as with SQL's NULL; on a field with several values it holds when one of them satisfies it.
+func (m *Matcher) Match(r Record) bool {
+	if m.q.IDPrefix != "" && !strings.HasPrefix(r.ID, m.q.IDPrefix) {
+		return false
+	}
+	if m.idRE != nil && !m.idRE.MatchString(r.ID) {
+		return false
+	}
+	for i := range m.conds {
+		if !m.conds[i].holds(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *compiledCondition) holds(r Record) bool {
+	if strings.EqualFold(c.Field, "id") {
+		return c.test(r.ID)
+	}
+	for i := range r.Fields {
+		if strings.EqualFold(r.Fields[i].Name, c.Field) && c.test(r.Fields[i].Value) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *compiledCondition) test(v string) bool {
+	switch c.Op {
+	case OpEqual:
+		return v == c.Value
+	case OpNotEqual:
+		return v != c.Value
+	case OpLike, OpRegex:
+		return c.re.MatchString(v)
+	}
+	var cmp int
+	if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && c.isNu {
+		switch {
+		case f < c.num:
+			cmp = -1
+		case f > c.num:
+			cmp = 1
+		}
+	} else {
+		cmp = strings.Compare(v, c.Value)
+	}
+	switch c.Op {
+	case OpLess:
+		return cmp < 0
+	case OpLessEqual:
+		return cmp <= 0
+	case OpGreater:
+		return cmp > 0
+	default: // OpGreaterEqual
+		return cmp >= 0
+	}
+}
+
+// LikeToRegexp translates an SQL LIKE pattern into an anchored regular expression: % is any
+// run of characters, _ is any one character, and a backslash makes the next character
+// literal.
+func LikeToRegexp(pattern string) string {
+	var b strings.Builder
+	b.WriteString("(?s)^")
+	for i := 0; i < len(pattern); i++ {
+		switch ch := pattern[i]; ch {
+		case '%':
+			b.WriteString(".*")
+		case '_':
+			b.WriteString(".")
+		case '\\':
+			if i+1 < len(pattern) {
+				i++
+				i += writeLiteral(&b, pattern[i:]) - 1
+			} else {
+				b.WriteString(`\\`)
+			}
+		default:
+			i += writeLiteral(&b, pattern[i:]) - 1
+		}
+	}
+	b.WriteString("$")
+	return b.String()
+}
+
+// writeLiteral writes the first character of s as a literal of a regular expression and
+// returns its length in bytes. A byte that is not UTF-8 matches what Go's regexp reads in its
+// place, the replacement character U+FFFD.
+func writeLiteral(b *strings.Builder, s string) int {
+	r, size := utf8.DecodeRuneInString(s)
+	if r == utf8.RuneError && size == 1 {
+		b.WriteString(`\x{FFFD}`)
+		return 1
+	}
+	b.WriteString(regexp.QuoteMeta(s[:size]))
+	return size
+}
+
+// EscapeLike escapes s for use inside an SQL LIKE pattern with backslash as the escape
+// character, so that % and _ in s match themselves.
+func EscapeLike(s string) string {
+	if !strings.ContainsAny(s, `%_\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' || s[i] == '_' || s[i] == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}

@@ -1,0 +1,174 @@
+package sorcery
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// Operation is what a wizard was asked to do.
+type Operation uint8
+
+// The operations of a wizard.
+const (
+	OperationRetrieve Operation = iota
+	OperationSearch
+	OperationCreate
+	OperationUpdate
+	OperationDelete
+	OperationReload
+	numOperations
+)
+
+var operationNames = [...]string{"retrieve", "search", "create", "update", "delete", "reload"}
+
+// String returns the operation's name: "retrieve", "search", "create", "update", "delete" or
+// "reload".
+func (o Operation) String() string {
+	if int(o) < len(operationNames) {
+		return operationNames[o]
+	}
+	return "unknown"
+}
+
+// Outcome is how a wizard call ended.
+type Outcome uint8
+
+// The outcomes of a wizard call. A retrieval ends found, not found or in error; every other
+// operation ends ok or in error.
+const (
+	OutcomeFound Outcome = iota
+	OutcomeNotFound
+	OutcomeOK
+	OutcomeError
+	numOutcomes
+)
+
+var outcomeNames = [...]string{"found", "not_found", "ok", "error"}
+
+// String returns the outcome's name: "found", "not_found", "ok" or "error".
+func (o Outcome) String() string {
+	if int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return "unknown"
+}
+
+// LatencyBuckets are the upper bounds of the latency histogram kept for every wizard and
+// operation. A call slower than the last bound counts only in the histogram's total.
+var LatencyBuckets = [...]time.Duration{
+	100 * time.Microsecond, 250 * time.Microsecond, 500 * time.Microsecond,
+	time.Millisecond, 2500 * time.Microsecond, 5 * time.Millisecond,
+	10 * time.Millisecond, 25 * time.Millisecond, 50 * time.Millisecond,
+	100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond,
+	time.Second, 2500 * time.Millisecond, 5 * time.Second, 10 * time.Second,
+}
+
+const numBuckets = len(LatencyBuckets)
+
+// Stats is a snapshot of the counters of a [Sorcery], taken by [Sorcery.Stats].
+type Stats struct {
+	Types []TypeStats // sorted by name
+}
+
+// TypeStats are the counters of one object type.
+type TypeStats struct {
+	Name string
+	// Degraded reports that the type's last walk of its wizards met a failure: a cache in front
+	// may be covering for an outage.
+	Degraded bool
+	Wizards  []WizardStats // in chain order
+	Caches   []CacheStats  // in chain order
+}
+
+// WizardStats are the counters of one wizard of a type.
+type WizardStats struct {
+	Name       string
+	Operations []OperationStats // one per operation the wizard was asked to do, in Operation order
+}
+
+// OperationStats count the calls of one operation on one wizard.
+type OperationStats struct {
+	Operation Operation
+	Found     uint64 // retrievals that found the object
+	NotFound  uint64 // retrievals that did not
+	OK        uint64 // other operations that succeeded
+	Errors    uint64 // calls that failed
+	Latency   Histogram
+}
+
+// Calls returns the number of calls counted, whatever their outcome.
+func (o OperationStats) Calls() uint64 { return o.Found + o.NotFound + o.OK + o.Errors }
+
+// Histogram is a latency distribution over [LatencyBuckets].
+type Histogram struct {
+	Count   uint64
+	Sum     time.Duration
+	Buckets [numBuckets]uint64 // Buckets[i] counts calls at most LatencyBuckets[i] and above the bound before it
+}
+
+// wizardCounters are the always-on counters of one wizard.
+type wizardCounters struct {
+	ops [numOperations]opCounters
+}
+
+type opCounters struct {
+	outcomes [numOutcomes]atomic.Uint64
+	sum      atomic.Int64
+	buckets  [numBuckets + 1]atomic.Uint64
+}
+
+func (c *wizardCounters) record(op Operation, out Outcome, d time.Duration) {
+	oc := &c.ops[op]
+	oc.outcomes[out].Add(1)
+	oc.sum.Add(int64(d))
+	i := 0
+	for i < numBuckets && d > LatencyBuckets[i] {
+		i++
+	}
+	oc.buckets[i].Add(1)
+}
+
+func (c *wizardCounters) snapshot(name string) WizardStats {
+	ws := WizardStats{Name: name}
+	for op := range numOperations {
+		oc := &c.ops[op]
+		s := OperationStats{
+			Operation: op,
+			Found:     oc.outcomes[OutcomeFound].Load(),
+			NotFound:  oc.outcomes[OutcomeNotFound].Load(),
+			OK:        oc.outcomes[OutcomeOK].Load(),
+			Errors:    oc.outcomes[OutcomeError].Load(),
+		}
+		s.Latency.Sum = time.Duration(oc.sum.Load())
+		for i := range numBuckets {
+			s.Latency.Buckets[i] = oc.buckets[i].Load()
+			s.Latency.Count += s.Latency.Buckets[i]
+		}
+		s.Latency.Count += oc.buckets[numBuckets].Load()
+		if s.Calls() > 0 {
+			ws.Operations = append(ws.Operations, s)
+		}
+	}
+	return ws
+}
+
+// Hooks receive the events a [Sorcery] counts, for users who export or log them their own way.
+// Nil fields are skipped. Hooks are called synchronously on the goroutine that caused the
+// event, never with a lock held: keep them fast.
+type Hooks struct {
+	// WizardCall is called after every call to a wizard.
+	WizardCall func(WizardCallEvent)
+	// Cache is called for every event of a cache layer: hits, misses, refreshes, expiries.
+	Cache func(CacheEvent)
+}
+
+// WizardCallEvent describes one call to a wizard. Fields may be added.
+type WizardCallEvent struct {
+	Type      string // the object type
+	Wizard    string // the wizard's name in the chain
+	Operation Operation
+	Outcome   Outcome
+	ID        string // the object id, for operations on one object
+	Duration  time.Duration
+	Err       error // the failure, for OutcomeError
+}

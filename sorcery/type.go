@@ -1,0 +1,573 @@
+package sorcery
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gosorcery/gosorcery/cache"
+	"github.com/gosorcery/gosorcery/errors"
+	"github.com/gosorcery/gosorcery/internal/flight"
+)
+
+// TypeOptions configures a type at [Register]. The zero value uses the default struct-tag
+// codec and rejects unknown fields.
+type TypeOptions[T any] struct {
+	// Codec converts between T and records. Nil means [NewCodec] with IgnoreUnknown.
+	Codec Codec[T]
+	// IgnoreUnknown makes the default codec skip fields T has no place for, as Asterisk's
+	// realtime does with extra columns. False rejects them with errors.ErrInvalid (the record
+	// then counts as a failure of the wizard that supplied it).
+	IgnoreUnknown bool
+}
+
+// MappingOptions configures one wizard of a type's chain.
+type MappingOptions struct {
+	// ReadOnly keeps writes away from the wizard even if it is a [Writer]. The zero value
+	// writes to it when it can.
+	ReadOnly bool
+}
+
+// Type is the typed handle of one object type: its chain of wizards and caches. It is safe
+// for concurrent use.
+type Type[T any] struct {
+	s     *Sorcery
+	name  string
+	codec Codec[T]
+
+	mu     sync.Mutex                  // serialises changes to the chain; readers use chain
+	chain  atomic.Pointer[[]*layer[T]] // the layers in order; replaced, never changed
+	flight flight.Group[string, T]
+
+	obs      dispatcher[T]
+	degraded atomic.Bool
+	closed   atomic.Bool
+	warn     warnLimiter
+}
+
+// layer is one element of a chain: a wizard, or a cache.
+type layer[T any] struct {
+	name     string
+	wizard   Wizard          // nil for a cache
+	writer   Writer          // nil when the wizard cannot be written or is mapped read-only
+	cache    *cache.Cache[T] // nil for a wizard
+	counters wizardCounters
+}
+
+func newType[T any](s *Sorcery, name string, codec Codec[T]) *Type[T] {
+	t := &Type[T]{s: s, name: name, codec: codec}
+	t.chain.Store(&[]*layer[T]{})
+	return t
+}
+
+// Name returns the type's name.
+func (t *Type[T]) Name() string { return t.name }
+
+// Codec returns the type's codec.
+func (t *Type[T]) Codec() Codec[T] { return t.codec }
+
+func (t *Type[T]) typeName() string { return t.name }
+
+func (t *Type[T]) layers() []*layer[T] { return *t.chain.Load() }
+
+// AddWizard appends w to the chain under name, which must be unique in the type; it names the
+// wizard in errors, stats and hooks. The type owns w from now on: [Sorcery.Close] closes it if
+// it is an io.Closer. A nil opts means the zero [MappingOptions].
+func (t *Type[T]) AddWizard(name string, w Wizard, opts *MappingOptions) error {
+	if w == nil {
+		return fmt.Errorf("sorcery: %s: add wizard %q: nil wizard: %w", t.name, name, errors.ErrInvalid)
+	}
+	if name == "" {
+		return fmt.Errorf("sorcery: %s: add wizard: empty name: %w", t.name, errors.ErrInvalid)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed.Load() {
+		return errors.ErrClosed
+	}
+	for _, l := range t.layers() {
+		if l.name == name {
+			return fmt.Errorf("sorcery: %s: add wizard: name %q already in the chain: %w", t.name, name, errors.ErrExists)
+		}
+	}
+	l := &layer[T]{name: name, wizard: w}
+	if wr, ok := w.(Writer); ok && (opts == nil || !opts.ReadOnly) {
+		l.writer = wr
+	}
+	t.append(l)
+	return nil
+}
+
+// append publishes a new chain with l at its end. t.mu must be held.
+func (t *Type[T]) append(l *layer[T]) {
+	ls := slices.Clone(t.layers())
+	ls = append(ls, l)
+	t.chain.Store(&ls)
+}
+
+// apply adds a wizard opened by Sorcery.Apply, naming it after its wizard kind.
+func (t *Type[T]) apply(kind, data string, w Wizard) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed.Load() {
+		return errors.ErrClosed
+	}
+	name := kind
+	for n := 2; t.hasLayer(name); n++ {
+		name = kind + "#" + strconv.Itoa(n)
+	}
+	l := &layer[T]{name: name, wizard: w}
+	if wr, ok := w.(Writer); ok {
+		l.writer = wr
+	}
+	t.append(l)
+	return nil
+}
+
+func (t *Type[T]) hasLayer(name string) bool {
+	for _, l := range t.layers() {
+		if l.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// call runs one wizard call, counting it and telling the hooks.
+func (t *Type[T]) observeCall(l *layer[T], op Operation, id string, start time.Time, out Outcome, err error) {
+	d := time.Since(start)
+	l.counters.record(op, out, d)
+	if h := t.s.opts.Hooks.WizardCall; h != nil {
+		h(WizardCallEvent{Type: t.name, Wizard: l.name, Operation: op, Outcome: out, ID: id, Duration: d, Err: err})
+	}
+}
+
+func (t *Type[T]) wizardError(l *layer[T], op Operation, id string, err error) error {
+	return &errors.WizardError{Type: t.name, Wizard: l.name, Op: op.String(), ID: id, Err: err}
+}
+
+// Retrieve returns the object with the given id: (obj, true, nil) when a layer of the chain has
+// it; (zero, false, nil) when every wizard answered and none has it; (zero, false, err) when
+// none has it and at least one wizard failed — err wraps an *errors.WizardError per failure.
+// A wizard that fails does not stop the walk: the next one is asked. A cache layer answers
+// from memory, or loads through the type's wizards (see [Type.AddCache]).
+//
+// Concurrent retrievals of one id share one walk of the chain; each caller still returns as
+// soon as its own ctx ends.
+func (t *Type[T]) Retrieve(ctx context.Context, id string) (T, bool, error) {
+	var zero T
+	if t.closed.Load() {
+		return zero, false, errors.ErrClosed
+	}
+	ls := t.layers()
+	if len(ls) == 0 {
+		return zero, false, fmt.Errorf("sorcery: %s: retrieve %q: the type has no wizards: %w", t.name, id, errors.ErrUnsupported)
+	}
+	if c := ls[0].cache; c != nil {
+		return c.Get(ctx, id) // the hit path: nothing but the cache
+	}
+	ci := 1
+	for ci < len(ls) && ls[ci].cache == nil {
+		ci++
+	}
+	v, found, err, _ := t.flight.Do(ctx, id, func(ctx context.Context) (T, bool, error) {
+		return t.walk(ctx, id, ls[:ci])
+	})
+	if found {
+		// Found, possibly after a wizard failed: the object is served, and cached.
+		t.push(id, v, err != nil, nil)
+		return v, true, nil
+	}
+	if ci == len(ls) || ctx.Err() != nil {
+		return zero, false, err
+	}
+	v, found, cerr := ls[ci].cache.Get(ctx, id)
+	if found {
+		return v, true, nil
+	}
+	return zero, false, errors.Join(err, cerr)
+}
+
+// walk asks the wizards of ls in order for id. It returns the first object found along with
+// the errors of the wizards that failed before it (a degraded answer), or, when none has it,
+// the errors of those that failed.
+func (t *Type[T]) walk(ctx context.Context, id string, ls []*layer[T]) (T, bool, error) {
+	var zero T
+	var errs []error
+	for _, l := range ls {
+		if l.wizard == nil {
+			continue // a cache: the walk asks wizards only
+		}
+		start := time.Now()
+		rec, found, err := l.wizard.Retrieve(ctx, id)
+		switch {
+		case err != nil:
+			t.observeCall(l, OperationRetrieve, id, start, OutcomeError, err)
+			if ctx.Err() != nil {
+				return zero, false, context.Cause(ctx)
+			}
+			errs = append(errs, t.wizardError(l, OperationRetrieve, id, err))
+			continue
+		case !found:
+			t.observeCall(l, OperationRetrieve, id, start, OutcomeNotFound, nil)
+			continue
+		}
+		if rec.ID == "" {
+			rec.ID = id
+		}
+		v, err := t.codec.Decode(rec)
+		if err != nil {
+			// A record that does not decode is the wizard's failure, not an absence.
+			t.observeCall(l, OperationRetrieve, id, start, OutcomeError, err)
+			errs = append(errs, t.wizardError(l, OperationRetrieve, id, err))
+			continue
+		}
+		t.observeCall(l, OperationRetrieve, id, start, OutcomeFound, nil)
+		t.setDegraded(errs)
+		return v, true, errors.Join(errs...)
+	}
+	t.setDegraded(errs)
+	return zero, false, errors.Join(errs...)
+}
+
+// setDegraded records whether the last walk met a failure, and warns about it.
+func (t *Type[T]) setDegraded(errs []error) {
+	if d := len(errs) > 0; t.degraded.Load() != d {
+		t.degraded.Store(d) // written only on a change: walks on many cores share the flag
+	}
+	if len(errs) > 0 {
+		t.warnf("source failing", "err", errors.Join(errs...))
+	}
+}
+
+// Search returns the objects that satisfy q, sorted by id: the union of the answers of every
+// wizard that is a [Searcher], up to the first full-backend cache that holds its whole set,
+// the first layer to supply an id winning. When a wizard fails, the others are still asked,
+// and the objects they returned come back with a non-nil error wrapping the failures: the
+// result is then incomplete. A chain that cannot search fails with errors.ErrUnsupported.
+func (t *Type[T]) Search(ctx context.Context, q Query) ([]T, error) {
+	if t.closed.Load() {
+		return nil, errors.ErrClosed
+	}
+	if _, err := q.Compile(); err != nil {
+		return nil, fmt.Errorf("sorcery: %s: search: %w", t.name, err)
+	}
+	items, errs, searched := t.searchWizards(ctx, q, t.layers())
+	if err := ctx.Err(); err != nil {
+		return nil, context.Cause(ctx)
+	}
+	if !searched {
+		return nil, fmt.Errorf("sorcery: %s: search: no wizard of the type can search: %w", t.name, errors.ErrUnsupported)
+	}
+	vs := make([]T, len(items))
+	for i := range items {
+		vs[i] = items[i].Value
+	}
+	return vs, errors.Join(errs...)
+}
+
+// searchWizards asks the layers of ls in order, up to the first full-backend cache that can
+// answer, and returns the union sorted by id, the errors met, and whether any layer could
+// search at all.
+func (t *Type[T]) searchWizards(ctx context.Context, q Query, ls []*layer[T]) (items []cache.Entry[T], errs []error, searched bool) {
+	m, err := q.Compile()
+	if err != nil {
+		return nil, []error{err}, true
+	}
+	seen := map[string]bool{}
+	add := func(id string, v T) {
+		if !seen[id] {
+			seen[id] = true
+			items = append(items, cache.Entry[T]{ID: id, Value: v})
+		}
+	}
+	for _, l := range ls {
+		if l.cache != nil {
+			if !l.cache.Options().FullBackend {
+				continue
+			}
+			all, err := l.cache.All(ctx)
+			if err != nil {
+				// No complete set to answer from: the wizards after it are asked.
+				errs = append(errs, fmt.Errorf("sorcery: %s cache %s: %w", t.name, l.name, err))
+				continue
+			}
+			searched = true
+			for _, e := range all {
+				rec, err := t.codec.Encode(e.Value)
+				if err == nil && rec.ID == "" {
+					rec.ID = e.ID
+				}
+				if err == nil && m.Match(rec) {
+					add(e.ID, e.Value)
+				}
+			}
+			errs = nil // the complete set answered: earlier failures do not make it partial
+			break
+		}
+		s, ok := l.wizard.(Searcher)
+		if !ok {
+			continue
+		}
+		searched = true
+		start := time.Now()
+		recs, err := s.Search(ctx, q)
+		if err != nil {
+			t.observeCall(l, OperationSearch, "", start, OutcomeError, err)
+			if ctx.Err() != nil {
+				return nil, []error{context.Cause(ctx)}, true
+			}
+			errs = append(errs, t.wizardError(l, OperationSearch, "", err))
+			continue
+		}
+		var decodeErrs []error
+		for _, r := range recs {
+			if seen[r.ID] {
+				continue
+			}
+			v, err := t.codec.Decode(r)
+			if err != nil {
+				decodeErrs = append(decodeErrs, fmt.Errorf("object %q: %w", r.ID, err))
+				continue
+			}
+			add(r.ID, v)
+		}
+		if len(decodeErrs) > 0 {
+			err := errors.Join(decodeErrs...)
+			t.observeCall(l, OperationSearch, "", start, OutcomeError, err)
+			errs = append(errs, t.wizardError(l, OperationSearch, "", err))
+			continue
+		}
+		t.observeCall(l, OperationSearch, "", start, OutcomeOK, nil)
+	}
+	t.setDegraded(errs)
+	slices.SortFunc(items, func(a, b cache.Entry[T]) int { return cmp.Compare(a.ID, b.ID) })
+	return items, errs, searched
+}
+
+// Create stores obj in every writable wizard of the chain. It succeeds when at least one of
+// them stored it; the caches then hold obj and observers are told. When all fail, the joined
+// errors are returned (errors.ErrExists among them when the id was taken). A chain without a
+// writable wizard fails with errors.ErrReadOnly.
+func (t *Type[T]) Create(ctx context.Context, obj T) error {
+	rec, err := t.encode(obj)
+	if err != nil {
+		return err
+	}
+	if err := t.write(ctx, OperationCreate, rec.ID, func(w Writer) error { return w.Create(ctx, rec) }); err != nil {
+		return err
+	}
+	t.push(rec.ID, obj, false, nil)
+	t.obs.notify(func(o *Observer[T]) {
+		if o.Created != nil {
+			o.Created(obj)
+		}
+	})
+	return nil
+}
+
+// Update replaces the object with obj's id in every writable wizard, like [Type.Create];
+// errors.ErrNotFound comes back when no wizard had the object.
+func (t *Type[T]) Update(ctx context.Context, obj T) error {
+	rec, err := t.encode(obj)
+	if err != nil {
+		return err
+	}
+	if err := t.write(ctx, OperationUpdate, rec.ID, func(w Writer) error { return w.Update(ctx, rec) }); err != nil {
+		return err
+	}
+	t.push(rec.ID, obj, false, nil)
+	t.obs.notify(func(o *Observer[T]) {
+		if o.Updated != nil {
+			o.Updated(obj)
+		}
+	})
+	return nil
+}
+
+// Delete removes the object with the given id from every writable wizard, like [Type.Create];
+// errors.ErrNotFound comes back when no wizard had the object.
+func (t *Type[T]) Delete(ctx context.Context, id string) error {
+	if id == "" {
+		return fmt.Errorf("sorcery: %s: delete: empty id: %w", t.name, errors.ErrInvalid)
+	}
+	// What observers get: the object as last cached, or one carrying just the id.
+	obj, cached := t.peek(id)
+	if !cached {
+		obj, _ = t.codec.Decode(Record{ID: id})
+	}
+	if err := t.write(ctx, OperationDelete, id, func(w Writer) error { return w.Delete(ctx, id) }); err != nil {
+		return err
+	}
+	for _, l := range t.layers() {
+		if l.cache != nil {
+			l.cache.Delete(id)
+		}
+	}
+	t.obs.notify(func(o *Observer[T]) {
+		if o.Deleted != nil {
+			o.Deleted(obj)
+		}
+	})
+	return nil
+}
+
+func (t *Type[T]) peek(id string) (T, bool) {
+	for _, l := range t.layers() {
+		if l.cache != nil {
+			if v, ok := l.cache.Peek(id); ok {
+				return v, true
+			}
+		}
+	}
+	var zero T
+	return zero, false
+}
+
+func (t *Type[T]) encode(obj T) (Record, error) {
+	rec, err := t.codec.Encode(obj)
+	if err != nil {
+		return Record{}, fmt.Errorf("sorcery: %s: encode: %w", t.name, err)
+	}
+	if rec.ID == "" {
+		return Record{}, fmt.Errorf("sorcery: %s: object has an empty id: %w", t.name, errors.ErrInvalid)
+	}
+	return rec, nil
+}
+
+// write sends one write to every writable wizard.
+func (t *Type[T]) write(ctx context.Context, op Operation, id string, do func(Writer) error) error {
+	if t.closed.Load() {
+		return errors.ErrClosed
+	}
+	var errs []error
+	wrote, writable := 0, 0
+	for _, l := range t.layers() {
+		if l.writer == nil {
+			continue
+		}
+		writable++
+		start := time.Now()
+		err := do(l.writer)
+		if err != nil {
+			t.observeCall(l, op, id, start, OutcomeError, err)
+			if errors.Is(err, errors.ErrReadOnly) {
+				writable--
+				continue
+			}
+			errs = append(errs, t.wizardError(l, op, id, err))
+			continue
+		}
+		t.observeCall(l, op, id, start, OutcomeOK, nil)
+		wrote++
+	}
+	switch {
+	case writable == 0:
+		return fmt.Errorf("sorcery: %s: %s %q: no writable wizard: %w", t.name, op, id, errors.ErrReadOnly)
+	case wrote == 0:
+		return errors.Join(errs...)
+	case len(errs) > 0:
+		t.warnf("write reached only some wizards", "op", op.String(), "id", id, "err", errors.Join(errs...))
+	}
+	return nil
+}
+
+// Observe registers o; the returned func removes it.
+func (t *Type[T]) Observe(o Observer[T]) (cancel func()) {
+	return t.obs.add(o)
+}
+
+// Flush waits until every observer call queued so far has been delivered.
+func (t *Type[T]) Flush() { t.obs.flush() }
+
+func (t *Type[T]) reload(ctx context.Context) error {
+	if t.closed.Load() {
+		return errors.ErrClosed
+	}
+	var errs []error
+	for _, l := range t.layers() {
+		if l.cache != nil {
+			if l.cache.Options().ExpireOnReload {
+				l.cache.ExpireAll()
+			}
+			continue
+		}
+		r, ok := l.wizard.(Reloader)
+		if !ok {
+			continue
+		}
+		start := time.Now()
+		if err := r.Reload(ctx); err != nil {
+			t.observeCall(l, OperationReload, "", start, OutcomeError, err)
+			errs = append(errs, t.wizardError(l, OperationReload, "", err))
+			continue
+		}
+		t.observeCall(l, OperationReload, "", start, OutcomeOK, nil)
+	}
+	t.obs.notify(func(o *Observer[T]) {
+		if o.Loaded != nil {
+			o.Loaded()
+		}
+	})
+	return errors.Join(errs...)
+}
+
+func (t *Type[T]) stats() TypeStats {
+	ts := TypeStats{Name: t.name, Degraded: t.degraded.Load()}
+	for _, l := range t.layers() {
+		if l.cache != nil {
+			ts.Caches = append(ts.Caches, l.cache.Stats())
+			continue
+		}
+		ts.Wizards = append(ts.Wizards, l.counters.snapshot(l.name))
+	}
+	return ts
+}
+
+func (t *Type[T]) close() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed.Swap(true) {
+		return errors.ErrClosed
+	}
+	t.obs.close()
+	var errs []error
+	for _, l := range t.layers() {
+		if l.cache != nil {
+			if err := l.cache.Close(); err != nil && !errors.Is(err, errors.ErrClosed) {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		if c, ok := l.wizard.(io.Closer); ok {
+			if err := c.Close(); err != nil && !errors.Is(err, errors.ErrClosed) {
+				errs = append(errs, &errors.WizardError{Type: t.name, Wizard: l.name, Op: "close", Err: err})
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// warnLimiter lets through one warning per interval and counts the ones it holds back.
+type warnLimiter struct {
+	last       atomic.Int64 // unix nanoseconds of the last warning let through
+	suppressed atomic.Int64
+}
+
+func (t *Type[T]) warnf(msg string, args ...any) {
+	now := time.Now().UnixNano()
+	last := t.warn.last.Load()
+	if now-last < int64(t.s.opts.LogInterval) || !t.warn.last.CompareAndSwap(last, now) {
+		t.warn.suppressed.Add(1)
+		return
+	}
+	args = append(args, slog.String("type", t.name), slog.Int64("suppressed", t.warn.suppressed.Swap(0)))
+	t.s.logger.Warn("sorcery: "+msg, args...)
+}

@@ -1,0 +1,57 @@
+package sorcery
+
+import "context"
+
+// Wizard is what every backend implements: a source of one object type, like an opened
+// Asterisk sorcery wizard (one mapping line of sorcery.conf).
+//
+// Retrieve answers with a tri-state:
+//
+//	(rec, true, nil)     the object exists
+//	(Record{}, false, nil) the source is sure it does not exist
+//	(Record{}, false, err) the source could not answer
+//
+// A wizard that cannot reach its source must return an error, wrapping
+// errors.ErrUnavailable when the failure is transient, and never report the object absent:
+// a cache in front of it keeps serving on an error and drops the object on an absence.
+// A cancelled ctx returns an error matching ctx.Err().
+//
+// A wizard may implement the optional interfaces [Searcher], [Writer], [Reloader] and
+// io.Closer. The core discovers them by type assertion; users of a [Type] never need to.
+type Wizard interface {
+	Retrieve(ctx context.Context, id string) (Record, bool, error)
+}
+
+// Searcher is a [Wizard] that can find objects by their fields or their id.
+//
+// Search returns every record that satisfies q, in any order. An empty Query matches every
+// object. A wizard that is not a Searcher is skipped by [Type.Search]; when no wizard of a
+// type is a Searcher, the search fails with errors.ErrUnsupported.
+type Searcher interface {
+	Search(ctx context.Context, q Query) ([]Record, error)
+}
+
+// Writer is a [Wizard] that can store objects.
+//
+// Create fails with errors.ErrExists when the id is taken; Update and Delete fail with
+// errors.ErrNotFound when it is not. A wizard that is not a Writer (or that is mapped
+// read-only) is skipped by writes through a [Type]; when no wizard of a type can be written,
+// the write fails with errors.ErrReadOnly.
+type Writer interface {
+	Create(ctx context.Context, r Record) error
+	Update(ctx context.Context, r Record) error
+	Delete(ctx context.Context, id string) error
+}
+
+// Reloader is a [Wizard] that can re-read its source, as Asterisk's "module reload" does.
+// [Sorcery.Reload] calls it; a wizard without it is left as it is. A Reload that fails keeps
+// the wizard serving what it had.
+type Reloader interface {
+	Reload(ctx context.Context) error
+}
+
+// Unwrapper is a [Wizard] that wraps another, like HTTP middleware. Unwrap returns the
+// wrapped wizard.
+type Unwrapper interface {
+	Unwrap() Wizard
+}
