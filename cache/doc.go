@@ -70,7 +70,7 @@
 //   - Eviction at MaxObjects takes the least recently used entry; Asterisk evicts the
 //     oldest insertion, whatever was read since. Reads are recorded without a lock: a read
 //     sets the entry's reference bit and notes it in a lossy, striped buffer that the next
-//     write applies to a golang-lru list in order; an entry whose note was lost gets a
+//     write applies to the recency list in order; an entry whose note was lost gets a
 //     second chance (CLOCK) instead of being evicted.
 //   - A failed refresh keeps the entry (Asterisk's wizards cannot tell a failure from
 //     "not found" and drop it), and a failed whole-set refresh keeps the whole set

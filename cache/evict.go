@@ -2,13 +2,10 @@ package cache
 
 import (
 	"cmp"
-	"math"
 	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
-
-	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
 // accessSlots is the size of one stripe of the access buffer.
@@ -16,10 +13,14 @@ const accessSlots = 64
 
 // policy keeps a bounded cache within MaxObjects, evicting the least recently used entry.
 //
-// The recency order lives in a golang-lru simplelru list, guarded by mu, which only writers
-// take. Reads never touch it. A read of an entry not yet marked sets the entry's reference
-// bit and records the entry, with a sequence number, in a striped, lossy access buffer (a
-// stripe chosen per goroutine). Writers apply the buffered accesses in sequence order
+// The recency order is a doubly linked list threaded through the entries themselves
+// (lruPrev, lruNext), guarded by mu, which only writers take. Reads never touch it. An
+// intrusive list costs 16 bytes per entry where a separate index (a map entry and a list
+// element per entry, as golang-lru's simplelru keeps) costs about 90.
+//
+// A read of an entry not yet marked sets the entry's reference bit and records the entry,
+// with a sequence number, in a striped, lossy access buffer (a stripe chosen per
+// goroutine). Writers apply the buffered accesses in sequence order
 // (moving those entries to the front) before they add an entry, and evict from the back,
 // giving a referenced entry whose access was lost to a full buffer a second chance
 // (CLOCK) instead of evicting it. Every eviction therefore takes an entry that was not read
@@ -29,8 +30,10 @@ const accessSlots = 64
 // follows the stack) between two of them. It costs an atomic add on a shared counter, but
 // only on an entry's first read after the policy looked at it, never on a steady hit.
 type policy[T any] struct {
-	mu   sync.Mutex // guards list, scratch and the draining of bufs; taken before any shard's mu
-	list *simplelru.LRU[*entry[T], struct{}]
+	mu   sync.Mutex // guards the list (head, tail, n, entries' lru fields), scratch and the draining of bufs; taken before any shard's mu
+	head *entry[T]  // most recently used
+	tail *entry[T]  // least recently used: the next victim
+	n    int        // entries in the list
 	max  int
 
 	bufs    []accessBuf[T]
@@ -60,9 +63,6 @@ type access[T any] struct {
 
 func newPolicy[T any](max int) *policy[T] {
 	p := &policy[T]{max: max}
-	// The policy evicts itself (with second chances), so simplelru's own bound must never
-	// be reached; its eviction callback would also fire for every Remove.
-	p.list, _ = simplelru.NewLRU[*entry[T], struct{}](math.MaxInt32, nil)
 	stripes := 16
 	for stripes < 8*runtime.GOMAXPROCS(0) && stripes < 256 {
 		stripes <<= 1
@@ -88,11 +88,51 @@ func (p *policy[T]) touch(e *entry[T]) {
 // are applied first. The caller holds mu.
 func (p *policy[T]) add(e *entry[T]) {
 	p.drain()
-	p.list.Add(e, struct{}{})
+	p.pushFront(e)
 }
 
-// remove forgets e. The caller holds mu.
-func (p *policy[T]) remove(e *entry[T]) { p.list.Remove(e) }
+// remove forgets e; an entry not in the list is left alone. The caller holds mu.
+func (p *policy[T]) remove(e *entry[T]) { p.unlink(e) }
+
+// pushFront puts e, which is not in the list, at its front. The caller holds mu.
+func (p *policy[T]) pushFront(e *entry[T]) {
+	e.lruPrev, e.lruNext = nil, p.head
+	if p.head != nil {
+		p.head.lruPrev = e
+	} else {
+		p.tail = e
+	}
+	p.head = e
+	e.listed = true
+	p.n++
+}
+
+// unlink takes e out of the list if it is in it. The caller holds mu.
+func (p *policy[T]) unlink(e *entry[T]) {
+	if !e.listed {
+		return
+	}
+	if e.lruPrev != nil {
+		e.lruPrev.lruNext = e.lruNext
+	} else {
+		p.head = e.lruNext
+	}
+	if e.lruNext != nil {
+		e.lruNext.lruPrev = e.lruPrev
+	} else {
+		p.tail = e.lruPrev
+	}
+	e.lruPrev, e.lruNext, e.listed = nil, nil, false
+	p.n--
+}
+
+// toFront makes e, which is in the list, the most recently used. The caller holds mu.
+func (p *policy[T]) toFront(e *entry[T]) {
+	if p.head != e {
+		p.unlink(e)
+		p.pushFront(e)
+	}
+}
 
 // drain applies the buffered reads in the order they were recorded. The caller holds mu.
 func (p *policy[T]) drain() {
@@ -117,8 +157,8 @@ func (p *policy[T]) drain() {
 		slices.SortFunc(out, func(a, b access[T]) int { return cmp.Compare(a.seq, b.seq) })
 	}
 	for i, a := range out {
-		if p.list.Contains(a.e) {
-			p.list.Get(a.e) // to the front
+		if a.e.listed { // else replaced or removed since its read
+			p.toFront(a.e)
 		}
 		a.e.flags.And(^flagRef)
 		out[i] = access[T]{}
@@ -129,21 +169,21 @@ func (p *policy[T]) drain() {
 // victims returns the entries to evict so that the list fits max, removing them from the
 // list. The caller holds mu and no shard's mu, and removes the victims from their shards.
 func (p *policy[T]) victims() []*entry[T] {
-	if p.list.Len() <= p.max {
+	if p.n <= p.max {
 		return nil
 	}
 	var out []*entry[T]
 	p.drain()
-	chances := p.list.Len()
-	for p.list.Len() > p.max {
-		e, _, _ := p.list.GetOldest()
+	chances := p.n
+	for p.n > p.max {
+		e := p.tail
 		if chances > 0 && e.flags.Load()&flagRef != 0 {
 			chances--
 			e.flags.And(^flagRef)
-			p.list.Get(e) // second chance
+			p.toFront(e) // second chance
 			continue
 		}
-		p.list.RemoveOldest()
+		p.unlink(e)
 		out = append(out, e)
 	}
 	return out
@@ -152,7 +192,14 @@ func (p *policy[T]) victims() []*entry[T] {
 // reset forgets every entry, after Close emptied the shards.
 func (p *policy[T]) reset() {
 	p.mu.Lock()
-	p.list.Purge()
+	// Unlink every entry, so that a late remove of one (a refresh finishing after Close)
+	// finds it out of the list instead of following stale links.
+	for e := p.head; e != nil; {
+		next := e.lruNext
+		e.lruPrev, e.lruNext, e.listed = nil, nil, false
+		e = next
+	}
+	p.head, p.tail, p.n = nil, nil, 0
 	for i := range p.bufs {
 		b := &p.bufs[i]
 		for j := range b.slots {

@@ -30,16 +30,20 @@ const (
 // found an entry reads a consistent value without a lock.
 type entry[T any] struct {
 	// What a hit reads comes first, so that for a small T it shares a cache line.
-	hash  uint64
-	key   string
-	flags atomic.Uint32
-	value T
-	next  atomic.Pointer[entry[T]] // chain link; written under shard.mu
+	hash    uint64
+	key     string
+	flags   atomic.Uint32
+	heapIdx int32 // index in the shard's deadline heap, -1 when not in it; guarded by shard.mu
+	value   T
+	next    atomic.Pointer[entry[T]] // chain link; written under shard.mu
 
-	heapIdx  int32 // index in the shard's deadline heap, -1 when not in it; guarded by shard.mu
 	loadedAt int64 // clock reading of the last successful load; immutable
 	staleAt  int64 // guarded by shard.mu (full-backend entries: unused)
 	expireAt int64 // guarded by shard.mu (full-backend entries: unused)
+
+	// The recency list of a bounded cache (policy); guarded by policy.mu, unused otherwise.
+	lruPrev, lruNext *entry[T]
+	listed           bool
 }
 
 func (e *entry[T]) negative() bool { return e.flags.Load()&flagNegative != 0 }

@@ -1,0 +1,200 @@
+package cache
+
+import (
+	"container/list"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// checkList verifies the policy's list against its own bookkeeping: the links agree in both
+// directions, n counts the entries, and exactly the listed entries are in it.
+func checkList[T any](t *testing.T, p *policy[T], all []*entry[T]) []string {
+	t.Helper()
+	var forward []string
+	var prev *entry[T]
+	for e := p.head; e != nil; e = e.lruNext {
+		if e.lruPrev != prev {
+			t.Fatalf("%s: lruPrev is %v, want %v", e.key, keyOf(e.lruPrev), keyOf(prev))
+		}
+		if !e.listed {
+			t.Fatalf("%s is in the list but not marked listed", e.key)
+		}
+		forward = append(forward, e.key)
+		prev = e
+		if len(forward) > len(all) {
+			t.Fatal("the list has a cycle")
+		}
+	}
+	if p.tail != prev {
+		t.Fatalf("tail is %v, want %v", keyOf(p.tail), keyOf(prev))
+	}
+	if p.n != len(forward) {
+		t.Fatalf("n = %d, the list holds %d", p.n, len(forward))
+	}
+	listed := 0
+	for _, e := range all {
+		if e.listed {
+			listed++
+		} else if e.lruPrev != nil || e.lruNext != nil {
+			t.Fatalf("%s is out of the list but keeps links", e.key)
+		}
+	}
+	if listed != p.n {
+		t.Fatalf("%d entries marked listed, the list holds %d", listed, p.n)
+	}
+	return forward
+}
+
+func keyOf[T any](e *entry[T]) string {
+	if e == nil {
+		return "<nil>"
+	}
+	return e.key
+}
+
+// TestPolicyListMatchesModel drives the intrusive recency list with random additions,
+// removals, reads and evictions, and compares its order and its victims with a
+// container/list model of least-recently-used with second chances.
+func TestPolicyListMatchesModel(t *testing.T) {
+	for seed := range uint64(20) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			m := newLRUModel(8)
+			p := newPolicy[int](8)
+			rng := rand.New(rand.NewPCG(seed, 1))
+			var all []*entry[int]
+			for step := range 3000 {
+				p.mu.Lock()
+				switch op := rng.IntN(10); {
+				case op < 4 || len(all) == 0: // a new entry
+					e := &entry[int]{key: fmt.Sprintf("e%d", step)}
+					all = append(all, e)
+					p.add(e)
+					m.add(e)
+				case op < 5: // remove any entry, in the list or not
+					e := all[rng.IntN(len(all))]
+					p.remove(e)
+					m.remove(e)
+				case op < 8: // a read of an entry whose reference bit is clear
+					if e := all[rng.IntN(len(all))]; e.flags.Load()&flagRef == 0 {
+						p.touch(e)
+						m.touch(e)
+					}
+				default:
+					got, want := keys(p.victims()), keys(m.victims())
+					if fmt.Sprint(got) != fmt.Sprint(want) {
+						t.Fatalf("step %d: victims %v, model %v", step, got, want)
+					}
+				}
+				order := checkList(t, p, all)
+				if len(m.pending) == 0 && fmt.Sprint(order) != fmt.Sprint(m.order()) {
+					t.Fatalf("step %d: list %v, model %v", step, order, m.order())
+				}
+				p.mu.Unlock()
+			}
+		})
+	}
+}
+
+// lruModel is the policy written the plain way: reads are noted and applied in order
+// before an addition or an eviction; an entry whose reference bit is set at eviction
+// time gets one second chance.
+type lruModel struct {
+	max     int
+	l       *list.List // front: most recently used
+	elems   map[*entry[int]]*list.Element
+	ref     map[*entry[int]]bool
+	pending []*entry[int]
+}
+
+func newLRUModel(max int) *lruModel {
+	return &lruModel{max: max, l: list.New(), elems: map[*entry[int]]*list.Element{}, ref: map[*entry[int]]bool{}}
+}
+
+func (m *lruModel) touch(e *entry[int]) {
+	m.ref[e] = true
+	m.pending = append(m.pending, e)
+}
+
+func (m *lruModel) drain() {
+	for _, e := range m.pending {
+		if el, ok := m.elems[e]; ok {
+			m.l.MoveToFront(el)
+		}
+		m.ref[e] = false
+	}
+	m.pending = nil
+}
+
+func (m *lruModel) add(e *entry[int]) {
+	m.drain()
+	m.elems[e] = m.l.PushFront(e)
+}
+
+func (m *lruModel) remove(e *entry[int]) {
+	if el, ok := m.elems[e]; ok {
+		m.l.Remove(el)
+		delete(m.elems, e)
+	}
+}
+
+func (m *lruModel) victims() []*entry[int] {
+	if m.l.Len() <= m.max {
+		return nil
+	}
+	m.drain()
+	var out []*entry[int]
+	for chances := m.l.Len(); m.l.Len() > m.max; {
+		el := m.l.Back()
+		e := el.Value.(*entry[int])
+		if chances > 0 && m.ref[e] {
+			chances--
+			m.ref[e] = false
+			m.l.MoveToFront(el)
+			continue
+		}
+		m.remove(e)
+		out = append(out, e)
+	}
+	return out
+}
+
+func (m *lruModel) order() []string {
+	var out []string
+	for el := m.l.Front(); el != nil; el = el.Next() {
+		out = append(out, el.Value.(*entry[int]).key)
+	}
+	return out
+}
+
+func keys[T any](es []*entry[T]) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.key
+	}
+	return out
+}
+
+// TestPolicyResetUnlinksEntries: after reset (Close), removing an entry that was in the
+// list, as a refresh finishing late does, leaves the new list intact.
+func TestPolicyResetUnlinksEntries(t *testing.T) {
+	p := newPolicy[int](4)
+	old := []*entry[int]{{key: "a"}, {key: "b"}, {key: "c"}}
+	p.mu.Lock()
+	for _, e := range old {
+		p.add(e)
+	}
+	p.mu.Unlock()
+	p.reset()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fresh := &entry[int]{key: "d"}
+	p.add(fresh)
+	for _, e := range old {
+		p.remove(e)
+	}
+	all := append(old, fresh)
+	if got := checkList(t, p, all); fmt.Sprint(got) != "[d]" {
+		t.Fatalf("list after reset and late removals: %v, want [d]", got)
+	}
+}
