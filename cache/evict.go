@@ -88,6 +88,10 @@ func (p *policy[T]) touch(e *entry[T]) {
 // are applied first. The caller holds mu.
 func (p *policy[T]) add(e *entry[T]) {
 	p.drain()
+	if e.listed { // never by the cache's own paths: each put is of a new entry
+		p.toFront(e)
+		return
+	}
 	p.pushFront(e)
 }
 
