@@ -88,15 +88,13 @@ func (p *policy[T]) touch(e *entry[T]) {
 // are applied first. The caller holds mu.
 func (p *policy[T]) add(e *entry[T]) {
 	p.drain()
-	if e.listed { // never by the cache's own paths: each put is of a new entry
-		p.toFront(e)
-		return
-	}
+	p.remove(e) // in case it is in the list already: add moves it to the front
 	p.pushFront(e)
 }
 
-// remove forgets e; an entry not in the list is left alone. The caller holds mu.
-func (p *policy[T]) remove(e *entry[T]) { p.unlink(e) }
+// contains reports whether e is in the list: only the head has no predecessor. The caller
+// holds mu.
+func (p *policy[T]) contains(e *entry[T]) bool { return e.lruPrev != nil || p.head == e }
 
 // pushFront puts e, which is not in the list, at its front. The caller holds mu.
 func (p *policy[T]) pushFront(e *entry[T]) {
@@ -107,13 +105,12 @@ func (p *policy[T]) pushFront(e *entry[T]) {
 		p.tail = e
 	}
 	p.head = e
-	e.listed = true
 	p.n++
 }
 
-// unlink takes e out of the list if it is in it. The caller holds mu.
-func (p *policy[T]) unlink(e *entry[T]) {
-	if !e.listed {
+// remove takes e out of the list; an entry not in it is left alone. The caller holds mu.
+func (p *policy[T]) remove(e *entry[T]) {
+	if !p.contains(e) {
 		return
 	}
 	if e.lruPrev != nil {
@@ -126,14 +123,14 @@ func (p *policy[T]) unlink(e *entry[T]) {
 	} else {
 		p.tail = e.lruPrev
 	}
-	e.lruPrev, e.lruNext, e.listed = nil, nil, false
+	e.lruPrev, e.lruNext = nil, nil
 	p.n--
 }
 
 // toFront makes e, which is in the list, the most recently used. The caller holds mu.
 func (p *policy[T]) toFront(e *entry[T]) {
 	if p.head != e {
-		p.unlink(e)
+		p.remove(e)
 		p.pushFront(e)
 	}
 }
@@ -161,7 +158,7 @@ func (p *policy[T]) drain() {
 		slices.SortFunc(out, func(a, b access[T]) int { return cmp.Compare(a.seq, b.seq) })
 	}
 	for i, a := range out {
-		if a.e.listed { // else replaced or removed since its read
+		if p.contains(a.e) { // else replaced or removed since its read
 			p.toFront(a.e)
 		}
 		a.e.flags.And(^flagRef)
@@ -187,7 +184,7 @@ func (p *policy[T]) victims() []*entry[T] {
 			p.toFront(e) // second chance
 			continue
 		}
-		p.unlink(e)
+		p.remove(e)
 		out = append(out, e)
 	}
 	return out
@@ -200,7 +197,7 @@ func (p *policy[T]) reset() {
 	// finds it out of the list instead of following stale links.
 	for e := p.head; e != nil; {
 		next := e.lruNext
-		e.lruPrev, e.lruNext, e.listed = nil, nil, false
+		e.lruPrev, e.lruNext = nil, nil
 		e = next
 	}
 	p.head, p.tail, p.n = nil, nil, 0

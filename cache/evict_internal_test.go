@@ -8,7 +8,7 @@ import (
 )
 
 // checkList verifies the policy's list against its own bookkeeping: the links agree in both
-// directions, n counts the entries, and exactly the listed entries are in it.
+// directions, n counts the entries, and contains holds for exactly the entries in it.
 func checkList[T any](t *testing.T, p *policy[T], all []*entry[T]) []string {
 	t.Helper()
 	var forward []string
@@ -17,8 +17,8 @@ func checkList[T any](t *testing.T, p *policy[T], all []*entry[T]) []string {
 		if e.lruPrev != prev {
 			t.Fatalf("%s: lruPrev is %v, want %v", e.key, keyOf(e.lruPrev), keyOf(prev))
 		}
-		if !e.listed {
-			t.Fatalf("%s is in the list but not marked listed", e.key)
+		if !p.contains(e) {
+			t.Fatalf("%s is in the list but contains says it is not", e.key)
 		}
 		forward = append(forward, e.key)
 		prev = e
@@ -32,16 +32,16 @@ func checkList[T any](t *testing.T, p *policy[T], all []*entry[T]) []string {
 	if p.n != len(forward) {
 		t.Fatalf("n = %d, the list holds %d", p.n, len(forward))
 	}
-	listed := 0
+	in := 0
 	for _, e := range all {
-		if e.listed {
-			listed++
+		if p.contains(e) {
+			in++
 		} else if e.lruPrev != nil || e.lruNext != nil {
 			t.Fatalf("%s is out of the list but keeps links", e.key)
 		}
 	}
-	if listed != p.n {
-		t.Fatalf("%d entries marked listed, the list holds %d", listed, p.n)
+	if in != p.n {
+		t.Fatalf("contains holds for %d entries, the list holds %d", in, p.n)
 	}
 	return forward
 }

@@ -43,7 +43,6 @@ type entry[T any] struct {
 
 	// The recency list of a bounded cache (policy); guarded by policy.mu, unused otherwise.
 	lruPrev, lruNext *entry[T]
-	listed           bool
 }
 
 func (e *entry[T]) negative() bool { return e.flags.Load()&flagNegative != 0 }
