@@ -409,6 +409,16 @@ func (c *Cache[T]) extension(loadedAt, now int64) (staleAt, expireAt int64) {
 	return staleAt, expireAt
 }
 
+// serveLimit returns the StaleIfError cap of an entry (or of the whole set) last loaded
+// at loadedAt: when it is served no longer, whatever its refreshes answer. never without a
+// cap.
+func (c *Cache[T]) serveLimit(loadedAt int64) int64 {
+	if c.staleIfError == 0 || c.lifeMax == 0 {
+		return never
+	}
+	return addClock(addClock(loadedAt, c.lifeMax), c.staleIfError)
+}
+
 // addClock adds without overflowing past never.
 func addClock(t, d int64) int64 {
 	if t > never-d {

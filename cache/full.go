@@ -289,6 +289,9 @@ func (c *Cache[T]) expireSet(now int64, events *[]Event) int64 {
 	f.mu.Lock()
 	if f.complete.Load() {
 		switch {
+		case f.expireAt <= now && f.refreshing.Load() && c.serveLimit(f.loadedAt) > now:
+			// A refresh of the set is queued or running: its answer decides, not the clock.
+			f.expireAt = c.serveLimit(f.loadedAt)
 		case f.expireAt <= now:
 			if ev, dropped := c.dropSetLocked(now); dropped && c.onEvent != nil {
 				*events = append(*events, ev)

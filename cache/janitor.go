@@ -96,6 +96,15 @@ func (c *Cache[T]) expireShard(s *shard[T], now int64, events *[]Event) int64 {
 			s.reschedule(e)
 			continue
 		}
+		if e.flags.Load()&flagRefreshing != 0 {
+			// A refresh of e is queued or running: its answer decides, not the clock (a
+			// failure extends e). Only the StaleIfError cap ends it sooner.
+			if limit := c.serveLimit(e.loadedAt); limit > now {
+				e.expireAt = limit
+				s.reschedule(e)
+				continue
+			}
+		}
 		if link, cur := s.lookup(e.hash, e.key); cur == e {
 			c.drop(s, link, e)
 		} else {
