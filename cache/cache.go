@@ -639,7 +639,9 @@ func (c *Cache[T]) countExpired(removed []*entry[T]) {
 
 // MarkStale marks id stale (Asterisk: "sorcery memory cache stale <cache> <object>"): it is
 // still served, and the next Get starts its refresh; with reload, the refresh starts now.
-// In full-backend mode the whole set is marked stale (and reloaded with reload).
+// In full-backend mode the whole set is marked stale (and reloaded with reload). A
+// remembered "not found" (NegativeLifetime) for id is forgotten: the next Get asks the
+// source.
 //
 // A change announced while id is being loaded is not lost: a refresh of id that is queued
 // or running (one that may have read the value before the change) is followed by another:
@@ -660,8 +662,14 @@ func (c *Cache[T]) MarkStale(id string, reload bool) {
 	}
 	h := maphash.String(c.seed, id)
 	s := c.shardFor(h)
-	s.mu.Lock()
-	_, e := s.lookup(h, id)
+	c.lock(s)
+	link, e := s.lookup(h, id)
+	if e != nil && e.negative() {
+		// A remembered "not found" is forgotten: the object may have been created, and the
+		// next read asks the source.
+		c.drop(s, link, e)
+		e = nil
+	}
 	switch {
 	case e == nil:
 		// A load of id may be running, having read the value before the change: it will
@@ -670,8 +678,6 @@ func (c *Cache[T]) MarkStale(id string, reload bool) {
 		if reload {
 			s.reloads++
 		}
-	case e.negative():
-		e = nil
 	default:
 		// A refresh that has begun to load will see the marks when it ends, and not take
 		// its answer for fresh; one that has not begun yet clears them as it begins.
@@ -682,15 +688,17 @@ func (c *Cache[T]) MarkStale(id string, reload bool) {
 		e.flags.Or(set)
 		s.reschedule(e)
 	}
-	s.mu.Unlock()
+	c.emitEvicted(c.unlock(s))
 	if e != nil && reload {
 		c.startRefresh(context.Background(), e)
 	}
 }
 
 // MarkAllStale marks every cached object stale (Asterisk: "sorcery memory cache stale
-// <cache>"): each is still served, and its next Get starts its refresh. As with MarkStale,
-// the answer of a load or refresh that is running then is cached stale.
+// <cache>"): each is still served, and its next Get starts its refresh. Remembered "not
+// found" answers are forgotten, so that an object created meanwhile is found at the next
+// Get. As with MarkStale, the answer of a load or refresh that is running then is cached
+// stale.
 func (c *Cache[T]) MarkAllStale() {
 	if c.closed.Load() {
 		return
@@ -699,20 +707,31 @@ func (c *Cache[T]) MarkAllStale() {
 		c.markSetStale(false)
 		return
 	}
+	var negatives []*entry[T]
 	for i := range c.shards {
 		s := &c.shards[i]
-		s.mu.Lock()
+		c.lock(s)
 		s.marks++ // loads running now are cached stale
 		for e := range s.walk {
-			if !e.negative() {
+			if e.negative() {
+				negatives = append(negatives, e)
+			} else {
 				e.flags.Or(flagStale | flagMarked)
 			}
 		}
+		// Remembered "not found" answers are forgotten: the objects may have been created
+		// meanwhile (a bus catch-up calls this after announcements were lost).
+		for _, e := range negatives {
+			link, _ := s.lookup(e.hash, e.key)
+			c.drop(s, link, e)
+		}
+		clear(negatives)
+		negatives = negatives[:0]
 		for j := range s.heap {
 			s.heap[j].due = s.heap[j].e.due()
 		}
 		s.heapify()
-		s.mu.Unlock()
+		c.release(s)
 	}
 }
 

@@ -12,7 +12,8 @@
 //
 // An entry is fresh until it is LifetimeStale old, then stale until LifetimeMaximum:
 // a stale entry is served at once and its first read starts one background refresh. At
-// LifetimeMaximum the entry is removed, read or not. A refresh that finds the object
+// LifetimeMaximum the entry is removed, read or not, unless its refresh is queued or
+// running: then that refresh's answer decides. A refresh that finds the object
 // replaces the entry; one that learns it no longer exists removes it; one that fails keeps
 // it, "extended": it goes stale again ErrorRecheck later (no sooner, however often it is
 // read) and expires LifetimeMaximum after the failure, both never past its last success

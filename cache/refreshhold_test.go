@@ -145,3 +145,34 @@ func TestFullBackendSetRefreshHangingAcrossExpiryKeepsTheSetServed(t *testing.T)
 		assert.Equal(t, uint64(1), st.RefreshErrors)
 	})
 }
+
+func TestMarkingStaleForgetsRememberedAbsence(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mark func(c *cache.Cache[string])
+	}{
+		{"MarkStale", func(c *cache.Cache[string]) { c.MarkStale("ghost", false) }},
+		{"MarkStale with reload", func(c *cache.Cache[string]) { c.MarkStale("ghost", true) }},
+		{"MarkAllStale", func(c *cache.Cache[string]) { c.MarkAllStale() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				src := newSource(map[string]string{"alice": "v1"})
+				c := newCache(t, src, &cache.Options{NegativeLifetime: time.Minute, MaxObjects: 10})
+				get(t, c, "alice")
+				_, ok := get(t, c, "ghost")
+				require.False(t, ok)
+				require.Equal(t, 1, c.Stats().NegativeObjects)
+
+				src.set("ghost", "boo") // created at the source; the announcement was lost
+				tc.mark(c)
+				synctest.Wait()
+				v, ok := get(t, c, "ghost")
+				assert.True(t, ok, "an object remembered absent was not asked for again after %s", tc.name)
+				assert.Equal(t, "boo", v)
+				assert.Equal(t, 2, src.callsFor("ghost"))
+				assert.Equal(t, 0, c.Stats().NegativeObjects)
+			})
+		})
+	}
+}

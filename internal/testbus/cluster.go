@@ -47,6 +47,13 @@ func (i *Instance) Retrieve(ctx context.Context, id string) (Endpoint, bool, err
 // memory_cache with object_lifetime_stale = [StalePeriod] before source.
 func NewCluster(t testing.TB, n int, source sorcery.Wizard) *Cluster {
 	t.Helper()
+	return NewClusterWithCache(t, n, source, fmt.Sprintf("object_lifetime_stale=%d", int(StalePeriod/time.Second)))
+}
+
+// NewClusterWithCache is [NewCluster] with the memory_cache options given in Asterisk's
+// syntax ("object_lifetime_stale=60,negative_lifetime=60").
+func NewClusterWithCache(t testing.TB, n int, source sorcery.Wizard, cacheOptions string) *Cluster {
+	t.Helper()
 	c := &Cluster{}
 	for i := range n {
 		s := sorcery.New(&sorcery.Options{Logger: Quiet()})
@@ -55,7 +62,7 @@ func NewCluster(t testing.TB, n int, source sorcery.Wizard) *Cluster {
 		if err != nil {
 			t.Fatalf("instance %d: %v", i, err)
 		}
-		if err := s.Apply("endpoint/cache", "memory_cache", fmt.Sprintf("object_lifetime_stale=%d", int(StalePeriod/time.Second))); err != nil {
+		if err := s.Apply("endpoint/cache", "memory_cache", cacheOptions); err != nil {
 			t.Fatalf("instance %d: %v", i, err)
 		}
 		if err := ep.AddWizard("source", retrieveOnly{source}, nil); err != nil {

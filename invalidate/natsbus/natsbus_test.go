@@ -328,3 +328,20 @@ func TestNATSOutageChangesArriveAfterTheReconnect(t *testing.T) {
 		require.NoError(t, s.Close())
 	}
 }
+
+func TestNATSObjectCreatedWhileTheBusWasCutIsFoundAfterTheReconnect(t *testing.T) {
+	u := testbus.NATSURL(t)
+	pu, err := url.Parse(u)
+	require.NoError(t, err)
+	proxy, err := tcpproxy.New(pu.Host)
+	require.NoError(t, err)
+	defer proxy.Close()
+	prefix := testbus.Unique("test")
+	testbus.CreatedWhileCutIsFoundAfterTheReconnect(t, proxy, func(in *testbus.Instance) func() bool {
+		s := startSource(t, "nats://"+proxy.Addr(), in.Sorcery, &Options{
+			Prefix:        prefix,
+			SourceOptions: invalidate.SourceOptions{Backoff: invalidate.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}},
+		})
+		return func() bool { return s.Stats().Connected }
+	})
+}

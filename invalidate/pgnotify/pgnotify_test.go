@@ -409,3 +409,17 @@ func TestPostgresOutageChangesArriveAfterTheReconnect(t *testing.T) {
 		require.NoError(t, s.Close())
 	}
 }
+
+func TestPostgresObjectCreatedWhileTheBusWasCutIsFoundAfterTheReconnect(t *testing.T) {
+	dsn, _ := schema(t)
+	pdsn, proxy := through(t, dsn)
+	channel := testbus.Unique("inval")
+	testbus.CreatedWhileCutIsFoundAfterTheReconnect(t, proxy, func(in *testbus.Instance) func() bool {
+		s := startSource(t, pdsn, in.Sorcery, &Options{
+			Channel:       channel,
+			PingInterval:  time.Second,
+			SourceOptions: invalidate.SourceOptions{Backoff: invalidate.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}},
+		})
+		return func() bool { return s.Stats().Connected }
+	})
+}

@@ -293,3 +293,21 @@ func TestRedisOutageChangesArriveAfterTheReconnect(t *testing.T) {
 		require.NoError(t, s.Close())
 	}
 }
+
+func TestRedisObjectCreatedWhileTheBusWasCutIsFoundAfterTheReconnect(t *testing.T) {
+	addr := testbus.RedisAddr(t)
+	proxy, err := tcpproxy.New(addr)
+	require.NoError(t, err)
+	defer proxy.Close()
+	prefix := testbus.Unique("test")
+	testbus.CreatedWhileCutIsFoundAfterTheReconnect(t, proxy, func(in *testbus.Instance) func() bool {
+		sc := redis.NewClient(&redis.Options{Addr: proxy.Addr()})
+		t.Cleanup(func() { sc.Close() })
+		s := startSource(t, sc, in.Sorcery, &Options{
+			Prefix:        prefix,
+			PingInterval:  time.Second,
+			SourceOptions: invalidate.SourceOptions{Backoff: invalidate.Backoff{Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond}},
+		})
+		return func() bool { return s.Stats().Connected }
+	})
+}
