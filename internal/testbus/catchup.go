@@ -60,7 +60,7 @@ func CreatedWhileCutIsFoundAfterTheReconnect(t *testing.T, proxy *tcpproxy.Proxy
 		}
 	}
 	src.Put(sorcery.Record{ID: "carol", Fields: sorcery.Fields{{Name: "context", Value: "new"}}}) // announced to nobody
-	cl.Holds(t, "carol", "", 200*time.Millisecond) // the caches remember "not found" until told
+	cl.Holds(t, "carol", "", 200*time.Millisecond)                                                // the caches remember "not found" until told
 
 	proxy.Restore()
 	took := cl.Await(t, "carol", "new", CatchUpTime)
