@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gosorcery/gosorcery/errors"
@@ -36,8 +38,9 @@ const DefaultSnapshotInterval = time.Minute
 // the old file or the new one, never a torn one. It is created with mode 0600: cached
 // objects carry secrets (auth passwords). Negative entries are not written.
 type SnapshotOptions struct {
-	// Path is the snapshot file. Its directory must exist. Each cache needs a file of its
-	// own. Required.
+	// Path is the snapshot file. Its directory must exist; the file need not (a first
+	// start), but if it does it must be a regular file: anything else (a directory, a named
+	// pipe) is refused by the constructor. Each cache needs a file of its own. Required.
 	Path string
 
 	// Interval is how often the snapshot is written, when the cache changed since the last
@@ -73,7 +76,50 @@ func (o *SnapshotOptions) validate(name string) error {
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return invalidf("sorcery: cache %q: snapshot file %s: no directory %s", name, o.Path, dir)
 	}
+	// Stat does not open: a FIFO or a device at the path is refused without blocking.
+	switch fi, err := os.Stat(o.Path); {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return invalidf("sorcery: cache %q: snapshot file %s: %v", name, o.Path, err)
+	case !fi.Mode().IsRegular():
+		return invalidf("sorcery: cache %q: snapshot file %s is not a regular file (%s)", name, o.Path, fileKind(fi.Mode()))
+	}
 	return nil
+}
+
+// fileKind names the type of a file that is not a regular one, for an error.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	default:
+		return m.Type().String()
+	}
+}
+
+// readSnapshotFile reads the whole snapshot file. It opens it without blocking (a FIFO put
+// there since the cache was made would block an ordinary open until a writer came) and
+// reads it only if it is a regular file.
+func readSnapshotFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s)", path, fileKind(fi.Mode()))
+	}
+	return io.ReadAll(f)
 }
 
 // snapshotter is a cache's snapshot state.
@@ -153,7 +199,7 @@ func (c *Cache[T]) cacheClock(unixNano, now int64) int64 {
 func (c *Cache[T]) restoreSnapshot() {
 	sn := c.snap
 	removeTemps(sn.path)
-	b, err := os.ReadFile(sn.path)
+	b, err := readSnapshotFile(sn.path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return

@@ -204,19 +204,6 @@ func TestUnreadableSnapshotIsReportedAndIgnored(t *testing.T) {
 	}
 }
 
-func TestUnreadableSnapshotFileIsReportedAndIgnored(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "endpoint.snap")
-	require.NoError(t, os.Mkdir(path, 0o700)) // a directory where the file should be
-	rec := &recorder{}
-	c := newCache(t, newSource(map[string]string{"alice": "a1"}), withSnapshot(path, cache.Options{OnEvent: rec.record}))
-	assert.Equal(t, uint64(1), c.Stats().SnapshotErrors)
-	assert.Equal(t, 1, rec.count(cache.EventSnapshotError))
-	v, _ := get(t, c, "alice")
-	assert.Equal(t, "a1", v)
-	assert.Error(t, c.Snapshot(), "a snapshot cannot replace a directory")
-	assert.Equal(t, uint64(2), c.Stats().SnapshotErrors)
-}
-
 func TestSnapshotFileIsPrivate(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.Chmod(dir, 0o755))
