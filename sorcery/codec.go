@@ -435,8 +435,10 @@ func (c *structCodec[T]) Decode(r Record) (T, error) {
 			i, ok = c.byName[strings.ToLower(rf.Name)]
 		}
 		if !ok {
-			if strings.EqualFold(rf.Name, "id") {
-				continue // some sources repeat the id among the fields
+			if strings.EqualFold(rf.Name, "id") || strings.EqualFold(rf.Name, "type") {
+				// Some sources repeat the id among the fields; config files carry type=,
+				// which Asterisk registers as a no-op field of every pjsip object type.
+				continue
 			}
 			if c.ignoreUnknown {
 				continue

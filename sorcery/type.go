@@ -222,7 +222,7 @@ func (t *Type[T]) walk(ctx context.Context, id string, ls []*layer[T]) (T, bool,
 		if rec.ID == "" {
 			rec.ID = id
 		}
-		v, err := t.codec.Decode(rec)
+		v, err := t.decode(l.wizard, rec)
 		if err != nil {
 			// A record that does not decode is the wizard's failure, not an absence.
 			t.observeCall(l, OperationRetrieve, id, start, OutcomeError, err)
@@ -243,7 +243,7 @@ func (t *Type[T]) setDegraded(errs []error) {
 		t.degraded.Store(d) // written only on a change: walks on many cores share the flag
 	}
 	if len(errs) > 0 {
-		t.warnf("source failing", "err", errors.Join(errs...))
+		t.warnErrors(errs)
 	}
 }
 
@@ -332,9 +332,9 @@ func (t *Type[T]) searchWizards(ctx context.Context, q Query, ls []*layer[T]) (i
 			if seen[r.ID] {
 				continue
 			}
-			v, err := t.codec.Decode(r)
+			v, err := t.decode(l.wizard, r)
 			if err != nil {
-				decodeErrs = append(decodeErrs, fmt.Errorf("object %q: %w", r.ID, err))
+				decodeErrs = append(decodeErrs, err)
 				continue
 			}
 			add(r.ID, v)

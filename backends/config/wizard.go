@@ -22,6 +22,7 @@ var (
 	_ sorcery.Wizard   = (*Wizard)(nil)
 	_ sorcery.Searcher = (*Wizard)(nil)
 	_ sorcery.Reloader = (*Wizard)(nil)
+	_ sorcery.Locator  = (*Wizard)(nil)
 	_ io.Closer        = (*Wizard)(nil)
 )
 
@@ -36,12 +37,15 @@ type Options struct {
 	// Criteria select the categories that are objects of this type (Asterisk's
 	// criteria=name=value, repeatable): each must hold, meaning the first variable of the
 	// category with that name, matched without regard to case, has exactly that value. A
-	// category lacking the variable is not an object. Zero (none): every category is.
+	// category lacking the variable is not an object. Zero (none), and no ExplicitName:
+	// every category is.
 	Criteria sorcery.Fields
 
-	// ExplicitName makes only the categories of that name, matched without regard to case,
-	// objects (Asterisk's explicit_name=, used with SingleObject for types that exist once,
-	// such as PJSIP's [global] and [system]). Zero: categories of any name.
+	// ExplicitName selects the category of that name, matched exactly, whatever its
+	// variables (Asterisk's explicit_name=, used with SingleObject for types that exist once,
+	// such as PJSIP's [global] and ARI's [general], which carry no type=). With Criteria
+	// too, a category is an object when either selects it, as in res_sorcery_config.c.
+	// Zero: the name selects nothing by itself.
 	ExplicitName string
 
 	// SingleObject makes a file that holds more than one object of this type an error
@@ -90,6 +94,7 @@ type Wizard struct {
 type objectSet struct {
 	file     *astconf.File // for change detection; its categories are dropped once built
 	records  []sorcery.Record
+	origins  []string       // file:line of each record's category
 	byID     map[string]int // id → index in records
 	files    int
 	loadedAt time.Time
@@ -188,6 +193,7 @@ func (w *Wizard) build(f *astconf.File) (*objectSet, error) {
 		}
 		s.byID[c.Name] = len(s.records)
 		s.records = append(s.records, sorcery.Record{ID: c.Name, Fields: fields})
+		s.origins = append(s.origins, c.File+":"+strconv.Itoa(c.Line))
 		cats = append(cats, c)
 	}
 	if w.opts.SingleObject && len(cats) > 1 {
@@ -199,10 +205,18 @@ func (w *Wizard) build(f *astconf.File) (*objectSet, error) {
 	return s, nil
 }
 
-// selects reports whether c is an object of the wizard's type: its name is ExplicitName
-// (when set) and every criterion holds for the first variable of that name.
+// selects reports whether c is an object of the wizard's type, as res_sorcery_config.c's
+// sorcery_config_internal_load decides: with neither ExplicitName nor Criteria, every
+// category is; otherwise a category is when its name is ExplicitName, or when every
+// criterion holds for the first variable of that name. Either one is enough.
 func (w *Wizard) selects(c *astconf.Category) bool {
-	if w.opts.ExplicitName != "" && !strings.EqualFold(c.Name, w.opts.ExplicitName) {
+	if w.opts.ExplicitName == "" && len(w.opts.Criteria) == 0 {
+		return true
+	}
+	if w.opts.ExplicitName != "" && c.Name == w.opts.ExplicitName {
+		return true
+	}
+	if len(w.opts.Criteria) == 0 {
 		return false
 	}
 	for _, crit := range w.opts.Criteria {
@@ -212,6 +226,16 @@ func (w *Wizard) selects(c *astconf.Category) bool {
 		}
 	}
 	return true
+}
+
+// Locate returns the file and line of the category that defines the object with id, such
+// as "pjsip.conf:12", or "" when the wizard serves no such object.
+func (w *Wizard) Locate(id string) string {
+	s := w.set.Load()
+	if i, ok := s.byID[id]; ok && i < len(s.origins) {
+		return s.origins[i]
+	}
+	return ""
 }
 
 // Retrieve returns the object with the given id, matched exactly (ids are case-sensitive).
