@@ -42,7 +42,7 @@ func ExampleParseOptions() {
 	fmt.Println(errors.Is(err, errors.ErrInvalid))
 	// Output:
 	// endpoints 1000 1m0s 24h0m0s 1h0m0s
-	// sorcery: cache option "maximum_objects": "toast" is not a whole number
+	// sorcery: cache option "maximum_objects": not a whole number
 	// true
 }
 

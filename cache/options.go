@@ -2,11 +2,11 @@ package cache
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gosorcery/gosorcery/errors"
+	"github.com/gosorcery/gosorcery/internal/astvalue"
 )
 
 // Defaults applied by [New] and [NewFull] to zero fields of [Options].
@@ -93,15 +93,17 @@ type Options struct {
 // to case.
 //
 // Asterisk's options: name, maximum_objects, object_lifetime_maximum and
-// object_lifetime_stale (whole seconds), expire_on_reload and full_backend_cache (Asterisk
-// truth values: yes/no, true/false, on/off, y/n, t/f, 1/0).
+// object_lifetime_stale (whole seconds: digits only, where Asterisk's sscanf would read
+// "1.5" as 1), expire_on_reload and full_backend_cache (Asterisk truth values: yes/no,
+// true/false, on/off, y/n, t/f, 1/0).
 //
 // gosorcery's own: stale_if_error, error_recheck, negative_lifetime and refresh_timeout
-// (whole seconds, or a Go duration such as "1m30s" or "500ms"), and refresh_workers (a
-// whole number). They set the [Options] fields of the same meaning. snapshot_file (a path,
-// which cannot contain a comma; relative to the working directory) and snapshot_interval
-// (whole seconds or a Go duration; it needs snapshot_file) set Options.Snapshot's Path and
-// Interval.
+// (seconds, fractions allowed, or a Go duration such as "1m30s" or "500ms"), and
+// refresh_workers (a whole number). They set the [Options] fields of the same meaning.
+// snapshot_file (a path, which cannot contain a comma; relative to the working directory)
+// and snapshot_interval (a duration as above; it needs snapshot_file) set
+// Options.Snapshot's Path and Interval. Values are read by the same rules as the codec's and
+// the config wizard's (docs/asterisk.md, "Values").
 //
 // An empty string gives the zero Options. An empty name=, a negative or non-numeric
 // number, a boolean that is not a truth value, an unknown option or a word without "="
@@ -177,62 +179,37 @@ func snapshot(o *Options) *SnapshotOptions {
 	return o.Snapshot
 }
 
-// maxSeconds keeps a number of seconds within time.Duration.
-const maxSeconds = int64(time.Duration(1<<63-1) / time.Second)
+// The values are read by internal/astvalue, the rules every Asterisk value in the library
+// follows; the helpers add the option's name.
 
 func parseCount(name, value string) (int, error) {
-	if !isDigits(value) {
-		return 0, invalidf("sorcery: cache option %q: %q is not a whole number", name, value)
-	}
-	n, err := strconv.ParseInt(value, 10, 32)
-	if err != nil {
-		return 0, invalidf("sorcery: cache option %q: %q is out of range", name, value)
-	}
-	return int(n), nil
+	n, err := astvalue.Count(value)
+	return n, optionError(name, err)
 }
 
 func parseSeconds(name, value string) (time.Duration, error) {
-	if !isDigits(value) {
-		return 0, invalidf("sorcery: cache option %q: %q is not a whole number of seconds", name, value)
-	}
-	n, err := strconv.ParseInt(value, 10, 64)
-	if err != nil || n > maxSeconds {
-		return 0, invalidf("sorcery: cache option %q: %q is out of range", name, value)
-	}
-	return time.Duration(n) * time.Second, nil
+	d, err := astvalue.Seconds(value)
+	return d, optionError(name, err)
 }
 
 func parseDuration(name, value string) (time.Duration, error) {
-	if isDigits(value) {
-		return parseSeconds(name, value)
+	d, err := astvalue.Duration(value)
+	if err == nil && d < 0 {
+		return 0, invalidf("sorcery: cache option %q: negative duration", name)
 	}
-	d, err := time.ParseDuration(value)
-	if err != nil || d < 0 {
-		return 0, invalidf("sorcery: cache option %q: %q is neither whole seconds nor a non-negative duration", name, value)
-	}
-	return d, nil
+	return d, optionError(name, err)
 }
 
 func parseTruth(name, value string) (bool, error) {
-	switch strings.ToLower(value) {
-	case "yes", "true", "on", "y", "t", "1":
-		return true, nil
-	case "no", "false", "off", "n", "f", "0":
-		return false, nil
-	}
-	return false, invalidf("sorcery: cache option %q: %q is not a truth value (yes/no)", name, value)
+	b, err := astvalue.Bool(value)
+	return b, optionError(name, err)
 }
 
-func isDigits(s string) bool {
-	if s == "" {
-		return false
+func optionError(name string, err error) error {
+	if err == nil {
+		return nil
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return invalidf("sorcery: cache option %q: %v", name, err)
 }
 
 // validate checks what ParseOptions cannot: Options built in Go.

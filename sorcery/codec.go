@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/gosorcery/gosorcery/errors"
+	"github.com/gosorcery/gosorcery/internal/astvalue"
 )
 
 // Codec converts between a typed object and the [Record] wizards store. [TypeOptions.Codec]
@@ -41,9 +42,10 @@ type CodecOptions struct {
 //	Internal    string            `sorcery:"-"`                        // not mapped
 //
 // An exported field without a tag maps to its name in snake_case (MaxContacts → max_contacts).
-// Embedded structs are flattened. Supported field types: string; bool (yes/no, true/false,
-// on/off, 1/0, y/n, t/f, without case); every int, uint and float kind; time.Duration (Go
-// syntax such as "1m30s", or a bare number of seconds as Asterisk writes it); slices of those
+// Embedded structs are flattened. Supported field types: string; bool (Asterisk's truth
+// values yes/no, true/false, on/off, 1/0, y/n, t/f, without case; any other word is an
+// error); every int, uint and float kind; time.Duration (a number of seconds as Asterisk
+// writes it, fractions allowed, or Go syntax such as "1m30s"); slices of those
 // (from repeated fields, each of which may be a comma list); types implementing
 // encoding.TextUnmarshaler and encoding.TextMarshaler; map[string]string tagged "@" for
 // Asterisk's extended fields. Names match without case.
@@ -240,14 +242,14 @@ func scalarFuncs(t reflect.Type) (dec func(reflect.Value, string) error, enc fun
 	}
 	if t == durationType {
 		return func(v reflect.Value, s string) error {
-				d, err := ParseDuration(s)
+				d, err := astvalue.Duration(s)
 				if err != nil {
 					return err
 				}
 				v.SetInt(int64(d))
 				return nil
 			}, func(v reflect.Value) (string, error) {
-				return FormatDuration(time.Duration(v.Int())), nil
+				return astvalue.FormatDuration(time.Duration(v.Int())), nil
 			}, true
 	}
 	switch t.Kind() {
@@ -256,7 +258,7 @@ func scalarFuncs(t reflect.Type) (dec func(reflect.Value, string) error, enc fun
 			func(v reflect.Value) (string, error) { return v.String(), nil }, true
 	case reflect.Bool:
 		return func(v reflect.Value, s string) error {
-				b, err := ParseBool(s)
+				b, err := astvalue.Bool(s)
 				if err != nil {
 					return err
 				}
@@ -317,45 +319,6 @@ func numError(err error) error {
 		return errors.New("not a number")
 	}
 	return err
-}
-
-// ParseBool parses an Asterisk truth value: yes/no, true/false, on/off, 1/0, y/n, t/f, without
-// case and surrounding blanks.
-func ParseBool(s string) (bool, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "yes", "true", "on", "1", "y", "t":
-		return true, nil
-	case "no", "false", "off", "0", "n", "f":
-		return false, nil
-	}
-	return false, errors.New("not a truth value (yes/no, true/false, on/off, 1/0)")
-}
-
-// ParseDuration parses a duration as Go writes it ("1m30s", "250ms") or as Asterisk does, a
-// bare number of seconds ("60", "1.5").
-func ParseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		d := f * float64(time.Second)
-		if d > float64(1<<63-1) || d < -float64(1<<63) {
-			return 0, errors.New("out of range")
-		}
-		return time.Duration(d), nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, errors.New("not a duration (seconds, or Go syntax such as 1m30s)")
-	}
-	return d, nil
-}
-
-// FormatDuration writes d as a bare number of seconds when it is a whole number of them, and
-// in Go syntax otherwise, so that [ParseDuration] reads it back exactly.
-func FormatDuration(d time.Duration) string {
-	if d%time.Second == 0 {
-		return strconv.FormatInt(int64(d/time.Second), 10)
-	}
-	return d.String()
 }
 
 func snakeCase(s string) string {

@@ -231,20 +231,6 @@ func TestRecordCodecPassesRecordsThrough(t *testing.T) {
 	assert.Equal(t, "1", r.Fields[0].Value, "decode copies")
 }
 
-func TestParseDuration(t *testing.T) {
-	for in, want := range map[string]time.Duration{
-		"60": time.Minute, "1.5": 1500 * time.Millisecond, "0": 0, "250ms": 250 * time.Millisecond, " 2m ": 2 * time.Minute,
-	} {
-		got, err := sorcery.ParseDuration(in)
-		require.NoError(t, err, in)
-		assert.Equal(t, want, got, in)
-	}
-	_, err := sorcery.ParseDuration("1e300")
-	assert.Error(t, err)
-	assert.Equal(t, "60", sorcery.FormatDuration(time.Minute))
-	assert.Equal(t, "1.5s", sorcery.FormatDuration(1500*time.Millisecond))
-}
-
 func BenchmarkCodecDecode(b *testing.B) {
 	c, err := sorcery.NewCodec[Endpoint](nil)
 	require.NoError(b, err)

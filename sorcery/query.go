@@ -5,9 +5,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gosorcery/gosorcery/errors"
+	"github.com/gosorcery/gosorcery/internal/astvalue"
 )
 
 // Op is a comparison of a [Condition].
@@ -158,7 +158,7 @@ func (q Query) Compile() (*Matcher, error) {
 				cc.num, cc.isNu = f, true
 			}
 		case OpLike:
-			re, err := regexp.Compile(LikeToRegexp(c.Value))
+			re, err := regexp.Compile(astvalue.LikeRegexp(c.Value))
 			if err != nil {
 				return nil, fmt.Errorf("sorcery: condition %s: %w", c, errors.Join(errors.ErrInvalid, err))
 			}
@@ -241,58 +241,8 @@ func (c *compiledCondition) test(v string) bool {
 	}
 }
 
-// LikeToRegexp translates an SQL LIKE pattern into an anchored regular expression: % is any
-// run of characters, _ is any one character, and a backslash makes the next character
-// literal.
-func LikeToRegexp(pattern string) string {
-	var b strings.Builder
-	b.WriteString("(?s)^")
-	for i := 0; i < len(pattern); i++ {
-		switch ch := pattern[i]; ch {
-		case '%':
-			b.WriteString(".*")
-		case '_':
-			b.WriteString(".")
-		case '\\':
-			if i+1 < len(pattern) {
-				i++
-				i += writeLiteral(&b, pattern[i:]) - 1
-			} else {
-				b.WriteString(`\\`)
-			}
-		default:
-			i += writeLiteral(&b, pattern[i:]) - 1
-		}
-	}
-	b.WriteString("$")
-	return b.String()
-}
-
-// writeLiteral writes the first character of s as a literal of a regular expression and
-// returns its length in bytes. A byte that is not UTF-8 matches what Go's regexp reads in its
-// place, the replacement character U+FFFD.
-func writeLiteral(b *strings.Builder, s string) int {
-	r, size := utf8.DecodeRuneInString(s)
-	if r == utf8.RuneError && size == 1 {
-		b.WriteString(`\x{FFFD}`)
-		return 1
-	}
-	b.WriteString(regexp.QuoteMeta(s[:size]))
-	return size
-}
-
-// EscapeLike escapes s for use inside an SQL LIKE pattern with backslash as the escape
-// character, so that % and _ in s match themselves.
-func EscapeLike(s string) string {
-	if !strings.ContainsAny(s, `%_\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' || s[i] == '_' || s[i] == '\\' {
-			b.WriteByte('\\')
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
+// EscapeLike escapes s for use inside a LIKE pattern ([OpLike]), whose escape character is
+// the backslash, so that %, _ and \ in s match themselves. A program needs it to search for
+// text it does not control: Condition{Field: "callerid", Op: OpLike, Value: "%" +
+// EscapeLike(name) + "%"}.
+func EscapeLike(s string) string { return astvalue.EscapeLike(s, '\\') }

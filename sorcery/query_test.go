@@ -76,11 +76,13 @@ func TestMatcher(t *testing.T) {
 	assert.ErrorIs(t, err, errors.ErrInvalid)
 }
 
-func TestEscapeLikeAndLikeToRegexp(t *testing.T) {
+func TestEscapeLikeMatchesTheTextItself(t *testing.T) {
 	assert.Equal(t, `a\%b\_c\\d`, sorcery.EscapeLike(`a%b_c\d`))
 	assert.Equal(t, "plain", sorcery.EscapeLike("plain"))
-	assert.Equal(t, `(?s)^a.*b\.c.$`, sorcery.LikeToRegexp("a%b.c_"))
-	assert.Equal(t, `(?s)^ü%$`, sorcery.LikeToRegexp(`ü\%`))
+	m, err := sorcery.Query{Conditions: []sorcery.Condition{{Field: "name", Op: sorcery.OpLike, Value: "%" + sorcery.EscapeLike("100%_") + "%"}}}.Compile()
+	require.NoError(t, err)
+	assert.True(t, m.Match(sorcery.Record{ID: "a", Fields: sorcery.Fields{{Name: "name", Value: "a 100%_ b"}}}))
+	assert.False(t, m.Match(sorcery.Record{ID: "a", Fields: sorcery.Fields{{Name: "name", Value: "a 1000x b"}}}))
 }
 
 func TestFields(t *testing.T) {

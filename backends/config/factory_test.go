@@ -66,7 +66,7 @@ func TestFactoryRejectsBadData(t *testing.T) {
 		{"criteria without value", "pjsip.conf,criteria=type", `criteria "type" is not criteria=name=value`},
 		{"criteria without field", "pjsip.conf,criteria==endpoint", "is not criteria=name=value"},
 		{"unknown option", "pjsip.conf,criterion=type=endpoint", `unknown option "criterion"`},
-		{"bad single object", "pjsip.conf,single_object=maybe", `single_object="maybe" is neither yes nor no`},
+		{"bad single object", "pjsip.conf,single_object=maybe", "single_object: not a truth value"},
 		{"empty explicit name", "pjsip.conf,explicit_name=", "explicit_name needs a category name"},
 		{"bad buckets", "pjsip.conf,buckets=many", "not a positive number"},
 		{"bad integrity", "pjsip.conf,integrity=strict", "neither file nor object"},

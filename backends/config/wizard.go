@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	pathpkg "path"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/gosorcery/gosorcery/errors"
 	"github.com/gosorcery/gosorcery/internal/astconf"
+	"github.com/gosorcery/gosorcery/internal/astvalue"
 	"github.com/gosorcery/gosorcery/sorcery"
 )
 
@@ -412,13 +412,13 @@ func parseData(data string, o *Options) (string, error) {
 			}
 			o.ExplicitName = value
 		case "single_object":
-			b, ok := parseBool(value)
-			if !ok {
-				return "", bad("single_object=%q is neither yes nor no", value)
+			b, err := astvalue.Bool(value)
+			if err != nil {
+				return "", bad("single_object: %v", err)
 			}
 			o.SingleObject = b
 		case "buckets":
-			if n, err := strconv.ParseUint(value, 10, 32); err != nil || n == 0 {
+			if n, err := astvalue.Count(value); err != nil || n == 0 {
 				return "", bad("buckets=%q is not a positive number", value)
 			}
 		case "integrity":
@@ -430,15 +430,4 @@ func parseData(data string, o *Options) (string, error) {
 		}
 	}
 	return file, nil
-}
-
-// parseBool reads Asterisk's truth values (ast_true and ast_false).
-func parseBool(s string) (value, ok bool) {
-	switch strings.ToLower(s) {
-	case "yes", "true", "y", "t", "1", "on":
-		return true, true
-	case "no", "false", "n", "f", "0", "off":
-		return false, true
-	}
-	return false, false
 }

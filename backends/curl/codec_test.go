@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosorcery/gosorcery/errors"
+	"github.com/gosorcery/gosorcery/internal/astvalue"
 	"github.com/gosorcery/gosorcery/sorcery"
 )
 
@@ -197,7 +198,7 @@ func TestLikeApproxIsASupersetOfTheRegex(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		like := regexp.MustCompile(sorcery.LikeToRegexp(tt.want))
+		like := regexp.MustCompile(astvalue.LikeRegexp(tt.want))
 		for _, id := range ids {
 			if re.MatchString(id) {
 				assert.True(t, like.MatchString(id), "regex %q matches %q but LIKE %q does not", tt.re, id, tt.want)

@@ -2,7 +2,6 @@ package curl
 
 import (
 	"fmt"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/gosorcery/gosorcery/errors"
 	"github.com/gosorcery/gosorcery/internal/astconf"
+	"github.com/gosorcery/gosorcery/internal/astvalue"
 )
 
 // ReadConfig reads the options of a res_curl.conf file, the file Asterisk's res_config_curl
@@ -132,7 +132,11 @@ func setOption(o *Options, px *proxySettings, v confVar) error {
 	case "userpwd":
 		o.Username, o.Password, _ = strings.Cut(value, ":")
 	case "followlocation":
-		o.FollowRedirects = astTrue(value)
+		b, err := truth(value)
+		if err != nil {
+			return err
+		}
+		o.FollowRedirects = b
 	case "maxredirs":
 		n, err := strconv.Atoi(value)
 		if err != nil || n < -1 {
@@ -158,7 +162,11 @@ func setOption(o *Options, px *proxySettings, v confVar) error {
 	case "proxyuserpwd":
 		px.user = value
 	case "ssl_verifypeer":
-		o.InsecureSkipVerify = !astTrue(value)
+		b, err := truth(value)
+		if err != nil {
+			return err
+		}
+		o.InsecureSkipVerify = !b
 	case "ssl_verifyhost":
 		switch value {
 		case "0":
@@ -204,11 +212,18 @@ func setOption(o *Options, px *proxySettings, v confVar) error {
 			o.FailureCodes = append(o.FailureCodes, n)
 		}
 	case "header":
-		if astTrue(value) {
+		if b, err := truth(value); err != nil {
+			return err
+		} else if b {
 			return invalidOption("header=yes puts the reply's headers in its body, which no realtime reply survives")
 		}
 	case "hashcompat":
-		if astTrue(value) || strings.EqualFold(value, "legacy") {
+		if strings.EqualFold(value, "legacy") {
+			return invalidOption("hashcompat reformats replies for HASH() and breaks realtime replies")
+		}
+		if b, err := truth(value); err != nil {
+			return err
+		} else if b {
 			return invalidOption("hashcompat reformats replies for HASH() and breaks realtime replies")
 		}
 	case "dnstimeout", "ftptimeout", "ftptext":
@@ -232,22 +247,28 @@ func setHeader(o *Options, name, value string) {
 	o.Header.Set(name, value)
 }
 
-// seconds reads a timeout as func_curl does: seconds, fractions allowed.
+// seconds reads a timeout as func_curl does, in seconds with fractions allowed (Go's syntax,
+// "500ms", is accepted too), to the millisecond. The rules are internal/astvalue's.
 func seconds(s string) (time.Duration, error) {
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) || f > float64(math.MaxInt64/int64(time.Second)) {
-		return 0, invalidOption("%q is not a number of seconds", s)
+	d, err := astvalue.Duration(s)
+	if err != nil {
+		return 0, invalidOption("%v", err)
 	}
-	return time.Duration(f * float64(time.Second)).Round(time.Millisecond), nil
+	if d < 0 {
+		return 0, invalidOption("negative duration")
+	}
+	return d.Round(time.Millisecond), nil
 }
 
-// astTrue reports whether s is one of Asterisk's true values (ast_true).
-func astTrue(s string) bool {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "yes", "true", "y", "t", "1", "on":
-		return true
+// truth reads a boolean option. func_curl takes whatever ast_true (main/utils.c) does not
+// know as false; here a word that is neither true nor false is an error, so that a typo in
+// ssl_verifypeer cannot turn certificate checks off.
+func truth(s string) (bool, error) {
+	b, err := astvalue.Bool(s)
+	if err != nil {
+		return false, invalidOption("%v", err)
 	}
-	return false
+	return b, nil
 }
 
 // url builds the proxy URL from res_curl.conf's proxy, proxytype, proxyport and

@@ -62,7 +62,9 @@ func TestConfigRefusesWhatItCannotHonour(t *testing.T) {
 	}{
 		{"unknown option", vars("timeout", "5"), "res_curl.conf:3: res_curl.conf option timeout: unknown option"},
 		{"bad seconds", vars("useragent", "x", "httptimeout", "soon"), "res_curl.conf:4"},
-		{"negative seconds", vars("conntimeout", "-1"), "not a number of seconds"},
+		{"negative seconds", vars("conntimeout", "-1"), "negative duration"},
+		{"unknown truth value", vars("ssl_verifypeer", "maybe"), "res_curl.conf option ssl_verifypeer: not a truth value"},
+		{"unknown truth value for a redirect", vars("followlocation", "yess"), "not a truth value"},
 		{"header without colon", vars("httpheader", "X-Tenant blue"), "not a \"Name: value\" header"},
 		{"bad maxredirs", vars("maxredirs", "-2"), "redirects"},
 		{"bad verifyhost", vars("ssl_verifyhost", "3"), "want 0 or 2"},

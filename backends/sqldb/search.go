@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"regexp/syntax"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gosorcery/gosorcery/errors"
+	"github.com/gosorcery/gosorcery/internal/astvalue"
 	"github.com/gosorcery/gosorcery/sorcery"
 )
 
@@ -204,42 +204,8 @@ func regexLiterals(re string) (prefix, inner string) {
 }
 
 // escapeLike escapes s for a LIKE pattern whose escape character is likeEscape.
-func escapeLike(s string) string {
-	if !strings.ContainsAny(s, "%_!") {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' || s[i] == '_' || s[i] == likeEscape {
-			b.WriteByte(likeEscape)
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
+func escapeLike(s string) string { return astvalue.EscapeLike(s, likeEscape) }
 
 // likePattern rewrites a sorcery LIKE pattern, whose escape is the backslash, for the
 // escape character likeEscape.
-func likePattern(p string) string {
-	var b strings.Builder
-	b.Grow(len(p) + 4)
-	for i := 0; i < len(p); i++ {
-		switch c := p[i]; c {
-		case '\\':
-			if i+1 < len(p) {
-				i++
-				_, size := utf8.DecodeRuneInString(p[i:])
-				b.WriteString(escapeLike(p[i : i+size]))
-				i += size - 1
-			} else {
-				b.WriteByte('\\')
-			}
-		case likeEscape:
-			b.WriteByte(likeEscape)
-			b.WriteByte(c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
+func likePattern(p string) string { return astvalue.RewriteLike(p, likeEscape) }
