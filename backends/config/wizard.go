@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	pathpkg "path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
