@@ -174,8 +174,7 @@ func newCache[T any](load LoadFunc[T], loadAll LoadAllFunc[T], opts *Options) (*
 		c.policy = newPolicy[T](o.MaxObjects)
 	}
 	if o.FullBackend {
-		c.full = &fullSet[T]{}
-		c.full.due.Store(never)
+		c.full = c.newFullSet()
 		c.negLife = 0
 	}
 	c.closeCtx, c.cancelClose = context.WithCancel(context.Background())
@@ -211,6 +210,9 @@ func (c *Cache[T]) shardFor(h uint64) *shard[T] { return &c.shards[h>>c.shardShi
 //
 // A hit takes no lock and allocates nothing.
 func (c *Cache[T]) Get(ctx context.Context, id string) (v T, found bool, err error) {
+	if c.full != nil {
+		return c.fullGet(ctx, id)
+	}
 	h := maphash.String(c.seed, id)
 	s := &c.shards[h>>c.shardShift]
 	if e := s.table.Load().find(h, id); e != nil {
@@ -273,9 +275,6 @@ func (c *Cache[T]) miss(ctx context.Context, s *shard[T], h uint64, id string) (
 	s.mu.Unlock()
 	if e != nil {
 		return c.serve(ctx, e, e.flags.Load())
-	}
-	if c.full != nil {
-		return c.fullMiss(ctx, s, h, id)
 	}
 	c.hits[stripeHint()&c.hitMask].misses.Add(1)
 	if c.onEvent != nil {
@@ -505,6 +504,9 @@ func (c *Cache[T]) drop(s *shard[T], link *atomic.Pointer[entry[T]], e *entry[T]
 // Peek returns the cached object for id without loading it, counting it or changing its
 // recency. Stale and extended entries are returned; a negative entry is not found.
 func (c *Cache[T]) Peek(id string) (v T, found bool) {
+	if c.full != nil {
+		return c.fullPeek(id)
+	}
 	h := maphash.String(c.seed, id)
 	s := c.shardFor(h)
 	e := s.table.Load().find(h, id)
@@ -527,21 +529,15 @@ func (c *Cache[T]) Set(id string, v T) {
 		return
 	}
 	h := maphash.String(c.seed, id)
-	s := c.shardFor(h)
 	n := c.fresh(h, id, v, c.now())
 	if c.full != nil {
-		c.full.mu.RLock()
-		// A whole load running may have read the source before this value: it is
-		// installed stale, so that the next read refreshes it.
-		c.full.marked.Store(true)
+		c.fullWrite(n)
+		return
 	}
+	s := c.shardFor(h)
 	c.lock(s)
 	c.put(s, n)
-	evicted := c.unlock(s)
-	if c.full != nil {
-		c.full.mu.RUnlock()
-	}
-	c.emitEvicted(evicted)
+	c.emitEvicted(c.unlock(s))
 }
 
 // Delete removes id from the cache, like Asterisk's memory cache on an object's deletion.
@@ -555,7 +551,7 @@ func (c *Cache[T]) Delete(id string) {
 // one, so Expire expires the whole set, as ExpireAll does.
 func (c *Cache[T]) Expire(id string) {
 	if c.full != nil {
-		c.ExpireAll()
+		c.expireSetNow()
 		return
 	}
 	c.remove(id, true)
@@ -563,24 +559,20 @@ func (c *Cache[T]) Expire(id string) {
 
 func (c *Cache[T]) remove(id string, expire bool) {
 	h := maphash.String(c.seed, id)
-	s := c.shardFor(h)
 	if c.full != nil {
-		c.full.mu.RLock()
-		// A whole load running may have read id before its removal: it is installed
-		// stale, so that the next read refreshes it.
-		c.full.marked.Store(true)
+		del := &entry[T]{hash: h, key: id, heapIdx: -1}
+		del.flags.Store(flagNegative)
+		c.fullWrite(del)
+		return
 	}
+	s := c.shardFor(h)
 	c.lock(s)
 	link, e := s.lookup(h, id)
 	if e != nil {
 		c.drop(s, link, e)
 	}
 	s.epoch++
-	evicted := c.unlock(s)
-	if c.full != nil {
-		c.full.mu.RUnlock()
-	}
-	c.emitEvicted(evicted)
+	c.emitEvicted(c.unlock(s))
 	if expire && e != nil && !e.negative() {
 		c.counters.expired.Add(1)
 		if c.onEvent != nil {
@@ -590,20 +582,13 @@ func (c *Cache[T]) remove(id string, expire bool) {
 }
 
 // ExpireAll empties the cache (Asterisk: "sorcery memory cache expire <cache>"), as the
-// owner does on reload when Options.ExpireOnReload is set. In full-backend mode the set is
-// dropped and the next Get loads it whole again.
+// owner does on reload when Options.ExpireOnReload is set. In full-backend mode a whole
+// reload starts at once and the expired set keeps answering until the new one replaces it,
+// so readers never find it missing; if the reload fails, the set is dropped and reads
+// return the load's error until a whole load succeeds.
 func (c *Cache[T]) ExpireAll() {
 	if c.full != nil {
-		c.full.mu.Lock()
-		ev, dropped := c.dropSetLocked(c.now())
-		// A whole load running read the source before: it is installed stale and loaded
-		// again at once.
-		c.full.marked.Store(true)
-		c.full.markedReload.Store(true)
-		c.full.mu.Unlock()
-		if dropped && c.onEvent != nil {
-			c.emit(ev)
-		}
+		c.expireSetNow()
 		return
 	}
 	for i := range c.shards {
@@ -656,7 +641,7 @@ func (c *Cache[T]) MarkStale(id string, reload bool) {
 	if c.full != nil {
 		c.markSetStale(reload)
 		if reload {
-			c.startSetRefresh(context.Background())
+			c.startSetRefresh(context.Background(), nil)
 		}
 		return
 	}
@@ -748,11 +733,7 @@ func (c *Cache[T]) Populate(ctx context.Context) error {
 		return fmt.Errorf("sorcery: cache %q: populate needs a whole-set loader (NewFull): %w", c.name, errors.ErrUnsupported)
 	}
 	if c.full != nil {
-		err := c.doLoadSet(ctx)
-		if err != nil && c.closed.Load() {
-			err = errors.ErrClosed
-		}
-		return err
+		return c.populateSet(ctx)
 	}
 	list, err := c.loadAll(ctx)
 	if err != nil {
@@ -796,6 +777,9 @@ func (c *Cache[T]) Populate(ctx context.Context) error {
 
 // Len returns the number of cached objects, negative entries not included.
 func (c *Cache[T]) Len() int {
+	if c.full != nil {
+		return c.full.cur.Load().objects()
+	}
 	n := int64(0)
 	for i := range c.shards {
 		n += c.shards[i].objects.Load()
@@ -828,8 +812,17 @@ func (c *Cache[T]) Stats() Stats {
 		st.LastSuccess = c.base.Add(time.Duration(ls - 1))
 	}
 	oldest := never
-	for i := range c.shards {
-		s := &c.shards[i]
+	shards := c.shards
+	if c.full != nil {
+		g := c.full.cur.Load()
+		shards = g.shards
+		st.Complete = g.complete
+		if g.extended.Load() {
+			st.Extended = g.objects()
+		}
+	}
+	for i := range shards {
+		s := &shards[i]
 		st.Objects += int(s.objects.Load())
 		st.NegativeObjects += int(s.negatives.Load())
 		st.Extended += int(s.extended.Load())
@@ -844,7 +837,6 @@ func (c *Cache[T]) Stats() Stats {
 	if oldest != never {
 		st.OldestAge = time.Duration(c.now() - oldest)
 	}
-	st.Complete = c.full != nil && c.full.complete.Load()
 	if sn := c.snap; sn != nil {
 		st.SnapshotWrites = sn.writes.Load()
 		st.SnapshotErrors = sn.failures.Load()
@@ -885,10 +877,7 @@ func (c *Cache[T]) Close() error {
 		err = c.closeSnapshot()
 	}
 	if c.full != nil {
-		c.full.mu.Lock()
-		c.full.complete.Store(false)
-		c.full.due.Store(never)
-		c.full.mu.Unlock()
+		c.closeSet()
 	}
 	for i := range c.shards {
 		s := &c.shards[i]

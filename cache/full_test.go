@@ -136,25 +136,49 @@ func TestFullBackendWritesKeepSetComplete(t *testing.T) {
 }
 
 func TestFullBackendExpireAndPopulateReloadTheSet(t *testing.T) {
-	src := growingSource()
-	rec := &recorder{}
-	c := newCache(t, src, fullOpts(cache.Options{OnEvent: rec.record}))
-	get(t, c, "obj1")
-	grow(src)
+	synctest.Test(t, func(t *testing.T) {
+		src := growingSource()
+		rec := &recorder{}
+		c := newCache(t, src, fullOpts(cache.Options{OnEvent: rec.record}))
+		get(t, c, "obj1")
+		grow(src)
+		src.setDelay(time.Second)
 
-	c.Expire("obj1") // the set is loaded as one: this expires it all
-	assert.False(t, c.Stats().Complete)
-	assert.Equal(t, 0, c.Len())
-	require.NoError(t, c.Populate(context.Background()))
-	assert.Equal(t, 8, c.Len())
-	assert.Equal(t, 2, src.wholeCalls())
-	assert.Equal(t, 1, rec.count(cache.EventExpired))
+		c.Expire("obj1") // the set is loaded as one: this expires it all, and reloads it now
+		assert.True(t, c.Stats().Complete, "the expired set must be served until its reload answers")
+		assert.Equal(t, 4, c.Len())
+		_, found := get(t, c, "obj5")
+		assert.False(t, found, "answered from the old set while the new one loads")
+		advance(time.Second)
+		assert.Equal(t, 8, c.Len(), "the reload that Expire started did not replace the set")
+		assert.Equal(t, 2, src.wholeCalls())
+		assert.Equal(t, 1, rec.count(cache.EventExpired))
 
-	src.del("obj8")
-	c.ExpireAll()
-	all, err := c.All(context.Background())
-	require.NoError(t, err)
-	assert.Len(t, all, 7)
+		src.setDelay(0)
+		require.NoError(t, c.Populate(context.Background()))
+		assert.Equal(t, 3, src.wholeCalls())
+
+		src.del("obj8")
+		c.ExpireAll()
+		synctest.Wait()
+		all, err := c.All(context.Background())
+		require.NoError(t, err)
+		assert.Len(t, all, 7)
+	})
+}
+
+func TestFullBackendExpireWhileTheSourceFailsDropsTheSet(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := growingSource()
+		c := newCache(t, src, fullOpts(cache.Options{}))
+		get(t, c, "obj1")
+		src.setDown(true)
+		c.ExpireAll() // the reload fails: the set goes, as asked
+		synctest.Wait()
+		assert.False(t, c.Stats().Complete)
+		_, _, err := c.Get(context.Background(), "obj1")
+		assert.ErrorIs(t, err, errDown, "an expired set whose reload failed must not answer")
+	})
 }
 
 func TestFullBackendMarkStaleReloadRefreshesTheSet(t *testing.T) {

@@ -31,10 +31,6 @@ type refresher[T any] struct {
 // startRefresh queues a refresh of e, which a reader found stale, unless one is queued or
 // running already.
 func (c *Cache[T]) startRefresh(ctx context.Context, e *entry[T]) {
-	if c.full != nil {
-		c.startSetRefresh(ctx)
-		return
-	}
 	for {
 		f := e.flags.Load()
 		if f&(flagStale|flagRefreshing) != flagStale {

@@ -173,8 +173,13 @@ func newSnapshotter[T any](o *SnapshotOptions) *snapshotter {
 // replaced or removed.
 func (c *Cache[T]) gen() uint64 {
 	var g uint64
-	for i := range c.shards {
-		g += c.shards[i].gen.Load()
+	shards := c.shards
+	if c.full != nil {
+		g = c.full.published.Load() << 40
+		shards = c.full.cur.Load().shards
+	}
+	for i := range shards {
+		g += shards[i].gen.Load()
 	}
 	return g
 }
@@ -289,36 +294,30 @@ func (c *Cache[T]) restoreEntries(entries []*entry[T], now int64) int {
 func (c *Cache[T]) restoreSet(entries []*entry[T], meta snapMeta, whole bool, now int64) int {
 	f := c.full
 	complete := meta.complete && whole
-	var loadedAt, expireAt int64
+	var g *fullGen[T]
 	if complete {
-		loadedAt = c.cacheClock(meta.setLoaded, now)
-		_, expireAt = c.extension(loadedAt, now)
-		if expireAt <= now {
+		g = c.newGen(true, c.cacheClock(meta.setLoaded, now))
+		_, g.expireAt = c.extension(g.loadedAt, now)
+		if g.expireAt <= now {
 			return 0 // past its StaleIfError cap
 		}
+		g.staleAt = now
+		g.stale.Store(true)
+	} else {
+		g = c.newGen(false, 0)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	n := 0
 	for _, e := range entries {
-		if complete {
-			e.flags.Store(flagStale)
-		}
-		s := c.shardFor(e.hash)
-		s.mu.Lock()
+		s := g.shard(c, e.hash)
 		if _, dup := s.lookup(e.hash, e.key); dup == nil {
 			s.insert(e)
 			n++
 		}
-		s.mu.Unlock()
 	}
-	if complete {
-		f.loadedAt = loadedAt
-		f.staleAt, f.expireAt = now, expireAt
-		f.stale.Store(true)
-		f.complete.Store(true)
-		f.due.Store(f.nextDue())
-	}
+	f.mu.Lock()
+	c.publish(g)
+	f.due.Store(g.nextDue())
+	f.mu.Unlock()
 	return n
 }
 
@@ -435,21 +434,25 @@ func (c *Cache[T]) writeSnapshotLocked(force bool) error {
 // not replaced halfway). gen is the generation of what it gathered.
 func (c *Cache[T]) collectSnapshot() (entries []*entry[T], meta snapMeta, gen uint64) {
 	now := c.now()
+	shards := c.shards
 	if f := c.full; f != nil {
-		f.mu.RLock()
-		defer f.mu.RUnlock()
-		if f.complete.Load() && f.expireAt > now {
+		f.mu.Lock() // the set's deadlines, and no write into it while it is gathered
+		defer f.mu.Unlock()
+		g := f.cur.Load()
+		shards = g.shards
+		gen = f.published.Load() << 40
+		if g.complete && g.expireAt > now {
 			meta.complete = true
-			meta.setLoaded = c.wallClock(f.loadedAt)
+			meta.setLoaded = c.wallClock(g.loadedAt)
 		}
 	}
 	n := 0
-	for i := range c.shards {
-		n += int(c.shards[i].objects.Load())
+	for i := range shards {
+		n += int(shards[i].objects.Load())
 	}
 	entries = make([]*entry[T], 0, n)
-	for i := range c.shards {
-		s := &c.shards[i]
+	for i := range shards {
+		s := &shards[i]
 		s.mu.Lock()
 		gen += s.gen.Load()
 		for e := range s.walk {
