@@ -22,6 +22,7 @@ var (
 	_ sorcery.Wizard   = (*Wizard)(nil)
 	_ sorcery.Searcher = (*Wizard)(nil)
 	_ sorcery.Writer   = (*Wizard)(nil)
+	_ sorcery.Locator  = (*Wizard)(nil)
 	_ io.Closer        = (*Wizard)(nil)
 )
 
@@ -35,6 +36,7 @@ type Wizard struct {
 	timeout   time.Duration
 	maxReply  int64       // -1: unbounded
 	failures  []int       // extra status codes that are failures
+	notFound  []int       // status codes that mean no such object
 	postHdr   http.Header // shared read-only by every POST
 	getHdr    http.Header // shared read-only by every GET
 	closed    atomic.Bool
@@ -68,6 +70,7 @@ func New(baseURL string, opts *Options) (*Wizard, error) {
 		timeout:  o.Timeout,
 		maxReply: o.maxReply,
 		failures: o.FailureCodes,
+		notFound: o.NotFoundCodes,
 	}
 	if o.Client != nil {
 		w.client = o.Client
@@ -127,8 +130,8 @@ func substitute(s string, vars map[string]string) (string, error) {
 // BaseURL returns the base URL the wizard appends its operations to, variables substituted.
 func (w *Wizard) BaseURL() string { return w.base }
 
-// Retrieve asks /single for the object with id. An empty reply, or HTTP 404, means the
-// service has no such object: (Record{}, false, nil). Ids are compared exactly: a row for
+// Retrieve asks /single for the object with id. An empty reply (or a status listed in
+// Options.NotFoundCodes) means the service has no such object: (Record{}, false, nil). Ids are compared exactly: a row for
 // "Alice" or "alice " in answer to "alice", as a database comparing without case or
 // trailing spaces returns, is no such object; a row for any other id is errors.ErrInvalid. Transport errors, timeouts, HTTP 5xx,
 // 429 and the Options.FailureCodes are errors.ErrUnavailable; a reply that does not parse,
@@ -142,7 +145,7 @@ func (w *Wizard) Retrieve(ctx context.Context, id string) (sorcery.Record, bool,
 	if err != nil {
 		return sorcery.Record{}, false, err
 	}
-	if res.status == http.StatusNotFound && !w.failed(res.status) {
+	if w.absent(res.status) {
 		return sorcery.Record{}, false, nil
 	}
 	if err := w.checkStatus("single", id, res.status); err != nil {
@@ -154,7 +157,7 @@ func (w *Wizard) Retrieve(ctx context.Context, id string) (sorcery.Record, bool,
 	}
 	if found && r.ID != id {
 		if !sameUnderCollation(r.ID, id) {
-			return sorcery.Record{}, false, newOpError("single", id, errors.ErrInvalid, fmt.Errorf("reply is for id %q", truncate(r.ID)))
+			return sorcery.Record{}, false, newOpError("single", id, errors.ErrInvalid, errors.New("reply is for another id"))
 		}
 		// A database that compares without case or trailing spaces found another object:
 		// the one asked for does not exist.
@@ -171,8 +174,8 @@ func sameUnderCollation(a, b string) bool {
 
 // Search asks /multi for the objects q selects. The id regex and any REGEXP condition travel
 // as an SQL LIKE approximation, as Asterisk sends them, and q is then applied exactly to the
-// rows that come back, so the result is exact whatever the service makes of LIKE. An HTTP 404
-// is no objects. A bad q is errors.ErrInvalid; failures are classed as for Retrieve.
+// rows that come back, so the result is exact whatever the service makes of LIKE. A status
+// listed in Options.NotFoundCodes is no objects. A bad q is errors.ErrInvalid; failures are classed as for Retrieve.
 func (w *Wizard) Search(ctx context.Context, q sorcery.Query) ([]sorcery.Record, error) {
 	m, err := q.Compile()
 	if err != nil {
@@ -183,7 +186,7 @@ func (w *Wizard) Search(ctx context.Context, q sorcery.Query) ([]sorcery.Record,
 	if err != nil {
 		return nil, err
 	}
-	if res.status == http.StatusNotFound && !w.failed(res.status) {
+	if w.absent(res.status) {
 		return nil, nil
 	}
 	if err := w.checkStatus("multi", "", res.status); err != nil {
@@ -247,7 +250,8 @@ func (w *Wizard) Create(ctx context.Context, r sorcery.Record) error {
 }
 
 // Update sends r's fields to /update?id=<id>. The service is told every field of r; fields r
-// lacks are not mentioned. A reply of 0, or HTTP 404, is errors.ErrNotFound.
+// lacks are not mentioned. A reply of 0 (or a status listed in Options.NotFoundCodes) is
+// errors.ErrNotFound.
 func (w *Wizard) Update(ctx context.Context, r sorcery.Record) error {
 	if err := checkRecord("update", r); err != nil {
 		return err
@@ -260,8 +264,8 @@ func (w *Wizard) Update(ctx context.Context, r sorcery.Record) error {
 	return w.writeResult("update", r.ID, res, errors.ErrNotFound)
 }
 
-// Delete asks /destroy to remove the object with id. A reply of 0, or HTTP 404, is
-// errors.ErrNotFound.
+// Delete asks /destroy to remove the object with id. A reply of 0 (or a status listed in
+// Options.NotFoundCodes) is errors.ErrNotFound.
 func (w *Wizard) Delete(ctx context.Context, id string) error {
 	if id == "" {
 		return newOpError("destroy", id, errors.ErrInvalid, errors.New("empty id"))
@@ -278,14 +282,14 @@ func (w *Wizard) Delete(ctx context.Context, id string) error {
 // Static reads a configuration file from /static?file=<file>, as Asterisk's static realtime
 // mapping (extconfig.conf "pjsip.conf => curl,…") does. It returns the file's categories in
 // order, each as a record whose ID is the category name (names may repeat, as in a file) and
-// whose fields are its variables, empty values included. An empty reply or HTTP 404 is no
-// categories.
+// whose fields are its variables, empty values included. An empty reply (or a status listed
+// in Options.NotFoundCodes) is no categories.
 func (w *Wizard) Static(ctx context.Context, file string) ([]sorcery.Record, error) {
 	res, err := w.do(ctx, "static", file, http.MethodGet, w.base+"/static?file="+escape(file), nil)
 	if err != nil {
 		return nil, err
 	}
-	if res.status == http.StatusNotFound && !w.failed(res.status) {
+	if w.absent(res.status) {
 		return nil, nil
 	}
 	if err := w.checkStatus("static", file, res.status); err != nil {
@@ -336,7 +340,7 @@ func appendFields(b []byte, fs sorcery.Fields) []byte {
 // writeResult reads the row count a write answered with: more than 0 is success, 0 is zero
 // (ErrExists for a store, ErrNotFound for an update or destroy), -1 or text a refusal.
 func (w *Wizard) writeResult(op, id string, res reply, zero error) error {
-	if res.status == http.StatusNotFound && zero == errors.ErrNotFound && !w.failed(res.status) {
+	if w.absent(res.status) && zero == errors.ErrNotFound {
 		return newOpError(op, id, errors.ErrNotFound, &StatusError{Code: res.status})
 	}
 	if err := w.checkStatus(op, id, res.status); err != nil {
@@ -345,7 +349,8 @@ func (w *Wizard) writeResult(op, id string, res reply, zero error) error {
 	n, ok := parseCount(res.body)
 	switch {
 	case !ok:
-		return newOpError(op, id, nil, fmt.Errorf("the service refused: %q", truncate(string(bytes.TrimSpace(res.body)))))
+		// The reply is not quoted: a garbled reply may carry field values.
+		return newOpError(op, id, nil, fmt.Errorf("the service refused: a reply of %d bytes that is not a number", len(res.body)))
 	case n == 0:
 		return newOpError(op, id, zero, errors.New("the service changed 0 rows"))
 	case n < 0:
@@ -360,6 +365,9 @@ func (w *Wizard) checkStatus(op, id string, code int) error {
 	if w.failed(code) {
 		return newOpError(op, id, errors.ErrUnavailable, &StatusError{Code: code})
 	}
+	if code == http.StatusNotFound {
+		return newOpError(op, id, nil, fmt.Errorf("%w: is the base URL right? The protocol answers an empty 200 for no such object; Options.NotFoundCodes can list 404", &StatusError{Code: code}))
+	}
 	if code < 200 || code > 299 {
 		return newOpError(op, id, nil, &StatusError{Code: code})
 	}
@@ -368,6 +376,21 @@ func (w *Wizard) checkStatus(op, id string, code int) error {
 
 func (w *Wizard) failed(code int) bool {
 	return code >= 500 || code == http.StatusTooManyRequests || slices.Contains(w.failures, code)
+}
+
+// absent reports whether code means "no such object" (Options.NotFoundCodes).
+func (w *Wizard) absent(code int) bool {
+	return len(w.notFound) > 0 && slices.Contains(w.notFound, code)
+}
+
+// Locate returns the URL the object with id is read from: the base URL, its password
+// hidden, followed by /single. It implements [sorcery.Locator].
+func (w *Wizard) Locate(string) string {
+	u, err := url.Parse(w.base)
+	if err != nil {
+		return "/single"
+	}
+	return u.Redacted() + "/single"
 }
 
 // reply is what a request brought back.
@@ -415,7 +438,7 @@ func (w *Wizard) do(ctx context.Context, op, id, method, target string, body []b
 		return reply{}, w.transportError(ctx, reqCtx, op, id, err)
 	}
 	defer resp.Body.Close()
-	if (resp.StatusCode < 200 || resp.StatusCode > 299) && resp.StatusCode != http.StatusNotFound {
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// The status says it all. A short body of known length is read so that the
 		// connection can be reused; any other is not waited for, and the connection is
 		// dropped.

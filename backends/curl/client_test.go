@@ -130,7 +130,6 @@ func TestRetrieveTellsAbsenceFromFailure(t *testing.T) {
 		body   string
 		class  error // nil: absent without error
 	}{
-		{"404 is absent", http.StatusNotFound, "no such endpoint", nil},
 		{"204 is absent", http.StatusNoContent, "", nil},
 		{"500 fails", http.StatusInternalServerError, "", errors.ErrUnavailable},
 		{"502 fails", http.StatusBadGateway, "", errors.ErrUnavailable},
@@ -229,12 +228,12 @@ func TestSearchSendsMultiWithAsteriskLikeApproximation(t *testing.T) {
 
 func TestSearchClassesReplies(t *testing.T) {
 	srv := newWireServer(t)
-	w := newTestWizard(t, srv.URL, nil)
+	w := newTestWizard(t, srv.URL, &Options{NotFoundCodes: []int{404}})
 
 	srv.reply(http.StatusNotFound, "")
 	got, err := w.Search(context.Background(), sorcery.Query{})
 	require.NoError(t, err)
-	assert.Empty(t, got, "404 is no objects")
+	assert.Empty(t, got, "404 listed in NotFoundCodes is no objects")
 
 	srv.reply(http.StatusOK, "")
 	got, err = w.Search(context.Background(), sorcery.Query{})
@@ -318,7 +317,7 @@ func TestWritesReadRefusalsAndFailures(t *testing.T) {
 		{"500 fails", 500, "", true, false, true},
 		{"429 fails", 429, "", true, false, true},
 		{"403 refuses", 403, "-1", false, false, true},
-		{"404 on update is not found", 404, "", false, true, true},
+		{"404 is an error, not zero rows", 404, "", false, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -373,9 +372,12 @@ func TestStaticSendsGetAndGroupsCategories(t *testing.T) {
 	assert.Empty(t, req.ContentType)
 
 	srv.reply(http.StatusNotFound, "")
-	got, err = w.Static(context.Background(), "x.conf")
+	_, err = w.Static(context.Background(), "x.conf")
+	require.Error(t, err, "a 404 is an error by default")
+	w404 := newTestWizard(t, srv.URL+"/p", &Options{NotFoundCodes: []int{404}})
+	got, err = w404.Static(context.Background(), "x.conf")
 	require.NoError(t, err)
-	assert.Empty(t, got)
+	assert.Empty(t, got, "404 listed in NotFoundCodes is no categories")
 }
 
 func TestOptionsShapeEveryRequest(t *testing.T) {
@@ -480,7 +482,7 @@ func TestRequestsReuseConnections(t *testing.T) {
 	srv.reply(http.StatusNotFound, "not here")
 	for range 5 {
 		_, _, err := w.Retrieve(context.Background(), "a")
-		require.NoError(t, err)
+		require.Error(t, err)
 	}
 	srv.reply(http.StatusServiceUnavailable, "down")
 	for range 5 {
@@ -489,7 +491,10 @@ func TestRequestsReuseConnections(t *testing.T) {
 	}
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	assert.Equal(t, 1, srv.conns, "sequential requests share one keep-alive connection")
+	// net/http hands a drained connection back to its pool from another goroutine: on a
+	// busy machine the next request may now and then dial before it is back. Without reuse
+	// there would be 30 connections.
+	assert.LessOrEqual(t, srv.conns, 3, "sequential requests share keep-alive connections")
 }
 
 func TestRetrieveOfAnEmptyIDAsksNothing(t *testing.T) {
@@ -509,10 +514,11 @@ func TestReplyLimitCanBeLiftedOrTightened(t *testing.T) {
 	big := "id=alice&note=" + strings.Repeat("x", DefaultMaxReplyBytes)
 	srv.reply(http.StatusOK, big)
 
-	_, _, err := newTestWizard(t, srv.URL, nil).Retrieve(context.Background(), "alice")
+	// 16 MiB under -race on a busy machine can take longer than DefaultTimeout.
+	_, _, err := newTestWizard(t, srv.URL, &Options{Timeout: 2 * time.Minute}).Retrieve(context.Background(), "alice")
 	assert.ErrorIs(t, err, errors.ErrInvalid, "the default limit")
 
-	r, found, err := newTestWizard(t, srv.URL, &Options{MaxReplyBytes: -1}).Retrieve(context.Background(), "alice")
+	r, found, err := newTestWizard(t, srv.URL, &Options{MaxReplyBytes: -1, Timeout: 2 * time.Minute}).Retrieve(context.Background(), "alice")
 	require.NoError(t, err, "no limit")
 	assert.True(t, found)
 	assert.Len(t, r.Fields.Value("note"), DefaultMaxReplyBytes)

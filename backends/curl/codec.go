@@ -115,11 +115,12 @@ func parseForm(s string) ([]pair, error) {
 		name, value, _ := strings.Cut(piece, "=")
 		n, err := url.QueryUnescape(name)
 		if err != nil {
-			return nil, fmt.Errorf("sorcery: curl: request name %q: %w", truncate(name), errors.Join(errors.ErrInvalid, err))
+			return nil, fmt.Errorf("sorcery: curl: a request name has a bad %%-escape: %w", errors.ErrInvalid)
 		}
 		v, err := url.QueryUnescape(value)
 		if err != nil {
-			return nil, fmt.Errorf("sorcery: curl: request value of %q: %w", truncate(n), errors.Join(errors.ErrInvalid, err))
+			// Neither the value nor the escape is quoted: values carry passwords.
+			return nil, fmt.Errorf("sorcery: curl: the request value of %q has a bad %%-escape: %w", truncate(n), errors.ErrInvalid)
 		}
 		ps = append(ps, pair{n, v})
 	}
@@ -154,12 +155,16 @@ func appendPair(dst []byte, name, value string) []byte {
 	return appendEscaped(dst, value)
 }
 
-// appendRecord appends r as one reply row: id first, then every field in order, an empty
-// value sent as a single space. It does not add a line end.
-func appendRecord(dst []byte, r sorcery.Record) []byte {
-	dst = append(dst, "id="...)
+// appendRecordKeyed appends r as a reply row whose first column, key, holds the id. A field
+// of r named like key is left out: the id says it.
+func appendRecordKeyed(dst []byte, key string, r sorcery.Record) []byte {
+	dst = appendEscaped(dst, key)
+	dst = append(dst, '=')
 	dst = appendEscaped(dst, r.ID)
 	for _, f := range r.Fields {
+		if key != "id" && strings.EqualFold(f.Name, key) {
+			continue
+		}
 		dst = append(dst, '&')
 		dst = appendEscaped(dst, f.Name)
 		dst = append(dst, '=')
@@ -169,7 +174,8 @@ func appendRecord(dst []byte, r sorcery.Record) []byte {
 }
 
 // invalidReply describes what is wrong with a reply. The client wraps it with
-// errors.ErrInvalid and the operation.
+// errors.ErrInvalid and the operation. It never quotes the reply: a garbled reply may carry
+// field values, passwords among them, and errors end up in logs.
 func invalidReply(format string, args ...any) error {
 	return errors.New("reply " + fmt.Sprintf(format, args...))
 }
@@ -216,13 +222,13 @@ func parseRow(line string) (sorcery.Record, error) {
 		}
 		for i := 0; i < len(name); i++ {
 			if name[i] < 0x20 || name[i] == 0x7f {
-				return sorcery.Record{}, invalidReply("field name %q holds a control character", truncate(name))
+				return sorcery.Record{}, invalidReply("row has a field name holding a control character")
 			}
 		}
 		value := unescapeReply(rawValue)
 		if strings.EqualFold(name, "id") {
 			if hasID {
-				return sorcery.Record{}, invalidReply("row %q has two ids", truncate(line))
+				return sorcery.Record{}, invalidReply("row has two ids")
 			}
 			hasID = true
 			r.ID = value
@@ -234,7 +240,7 @@ func parseRow(line string) (sorcery.Record, error) {
 		r.Fields = append(r.Fields, sorcery.Field{Name: name, Value: fieldValue(value)})
 	}
 	if r.ID == "" || r.ID == " " {
-		return sorcery.Record{}, invalidReply("row %q has no id", truncate(line))
+		return sorcery.Record{}, invalidReply("row has no id")
 	}
 	if len(r.Fields) == 0 {
 		r.Fields = nil
@@ -270,7 +276,7 @@ func parseMulti(body []byte) ([]sorcery.Record, error) {
 		return nil, err
 	}
 	var rs []sorcery.Record
-	for s != "" {
+	for lineNo := 1; s != ""; lineNo++ {
 		var line string
 		if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 			line, s = s[:i], s[i+1:]
@@ -282,7 +288,7 @@ func parseMulti(body []byte) ([]sorcery.Record, error) {
 		}
 		r, err := parseRow(line)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("line %d: %w", lineNo, err)
 		}
 		rs = append(rs, r)
 	}
@@ -346,7 +352,8 @@ func parseStatic(body []byte) ([]sorcery.Record, error) {
 		category, name, value string
 		metric                = -1
 	)
-	for _, line := range strings.FieldsFunc(s, func(r rune) bool { return r == '\r' || r == '\n' }) {
+	for i, line := range strings.FieldsFunc(s, func(r rune) bool { return r == '\r' || r == '\n' }) {
+		lineNo := i + 1
 		for rest := line; rest != ""; {
 			var piece string
 			piece, rest, _ = strings.Cut(rest, "&")
@@ -362,13 +369,13 @@ func parseStatic(body []byte) ([]sorcery.Record, error) {
 			case "cat_metric":
 				m, err := strconv.Atoi(v)
 				if err != nil {
-					return nil, invalidReply("cat_metric %q is not a number", truncate(v))
+					return nil, invalidReply("line %d: cat_metric is not a number", lineNo)
 				}
 				metric = m
 			}
 		}
 		if name == "" {
-			return nil, invalidReply("static line %q has no var_name", truncate(line))
+			return nil, invalidReply("line %d: no var_name", lineNo)
 		}
 		if !started || category != lastCat || metric != lastMetric {
 			cats = append(cats, sorcery.Record{ID: category})

@@ -114,6 +114,19 @@ func setOption(o *Options, px *proxySettings, v confVar) error {
 		}
 		o.Timeout = d
 	case "httpheader":
+		// func_curl hands any text to libcurl's header list; an empty one (the sample
+		// file's "httpheader=" uncommented) adds nothing, and libcurl reads "Name;" as a
+		// header with an empty value.
+		if strings.TrimSpace(value) == "" {
+			return nil
+		}
+		if k, ok := strings.CutSuffix(strings.TrimSpace(value), ";"); ok && k != "" && !strings.ContainsAny(k, " \t:") {
+			if o.Header == nil {
+				o.Header = http.Header{}
+			}
+			o.Header.Add(k, "")
+			return nil
+		}
 		k, val, ok := strings.Cut(value, ":")
 		k = strings.TrimSpace(k)
 		if !ok || k == "" || strings.ContainsAny(k, " \t") {

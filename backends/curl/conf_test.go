@@ -43,6 +43,8 @@ func TestConfigOptionsMapToOptions(t *testing.T) {
 		{"tls", vars("ssl_verifypeer", "no", "ssl_verifyhost", "0", "ssl_cainfo", "/etc/ca.pem", "ssl_capath", "/etc/ca", "ssl_cert", "c.der", "ssl_certtype", "der", "ssl_key", "k.pem", "ssl_keytype", "PEM", "ssl_keypasswd", ""),
 			Options{InsecureSkipVerify: true, SkipHostVerify: true, CAFile: "/etc/ca.pem", CAPath: "/etc/ca", CertFile: "c.der", CertType: "DER", KeyFile: "k.pem", KeyType: "PEM"}},
 		{"failure codes", vars("failurecodes", "404, 408,503,"), Options{FailureCodes: []int{404, 408, 503}}},
+		{"an empty httpheader adds nothing, as in res_curl.conf.sample uncommented", vars("httpheader", "", "httpheader", "  "), Options{}},
+		{"httpheader Name; is an empty header, as libcurl reads it", vars("httpheader", "X-Empty;"), Options{Header: http.Header{"X-Empty": {""}}}},
 		{"options without effect", vars("dnstimeout", "60", "ftptimeout", "0", "ftptext", "yes", "header", "no", "hashcompat", "no"), Options{}},
 	}
 	for _, tt := range tests {

@@ -84,9 +84,9 @@ func FuzzRecordRoundTrip(f *testing.F) {
 		if !carriable(r) {
 			return
 		}
-		got, err := parseRow(string(appendRecord(nil, r)))
+		got, err := parseRow(string(appendRecordKeyed(nil, "id", r)))
 		if err != nil {
-			t.Fatalf("parseRow(appendRecord(%+v)): %v", r, err)
+			t.Fatalf("parseRow(appendRecordKeyed(%+v)): %v", r, err)
 		}
 		if !got.Equal(r) {
 			t.Fatalf("reply round trip: sent %+v, got %+v", r, got)
@@ -98,7 +98,7 @@ func FuzzRecordRoundTrip(f *testing.F) {
 		if err != nil {
 			t.Fatalf("parseForm(%q): %v", body, err)
 		}
-		got, err = record(form)
+		got, _, err = (&handler{key: "id"}).record(form)
 		if err != nil {
 			t.Fatalf("record(%+v): %v", form, err)
 		}

@@ -46,6 +46,13 @@ type HandlerOptions struct {
 	// Logger receives one record for each request the wizard failed to answer. Zero: no
 	// logging.
 	Logger *slog.Logger
+
+	// KeyField is the column that names an object in the family served, for families keyed
+	// by another column than id: Asterisk's sippeers and iaxpeers are keyed by name
+	// (chan_iax2.c loads iaxpeers by "name"), voicemail by uniqueid (app_voicemail.c). The
+	// handler then reads the object id from that column in a store, an update key or a
+	// condition, and writes it as that column, first in each row, instead of id=. Zero: id.
+	KeyField string
 }
 
 // handler serves a wizard over Asterisk's res_config_curl protocol.
@@ -56,6 +63,7 @@ type handler struct {
 	timeout  time.Duration
 	static   []string
 	log      *slog.Logger
+	key      string // the column naming objects: "id" or HandlerOptions.KeyField
 }
 
 // NewHandler returns an http.Handler that serves w over Asterisk's res_config_curl protocol,
@@ -68,6 +76,7 @@ type handler struct {
 //	POST …/store               create the object the form describes; answers 1, or 0 when it exists
 //	POST …/update?<key>=<val>  update the objects the query selects with the form's fields
 //	POST …/destroy             delete the objects matching the form's conditions
+//	POST …/require             0: the requirements are met (as contrib/scripts/dbsep.cgi answers)
 //	GET  …/static?file=<name>  HandlerOptions.StaticFiles, as configuration lines
 //
 // Conditions are name=value pairs, the name carrying an operator after a space ("id LIKE");
@@ -79,15 +88,21 @@ type handler struct {
 // Conditions on the id alone are answered with Retrieve, Delete and Update; any other needs a
 // [sorcery.Searcher] and is answered 501 without one, as is a write to a wizard that is not a
 // [sorcery.Writer]. A bad request is 400; when the wizard fails the reply carries
-// HandlerOptions.FailureStatus (503) so that clients fail over. An update keyed by id
-// replaces the object with the fields sent, as Asterisk's sorcery always sends every field;
-// an update keyed otherwise sets the fields sent on each object selected and keeps the rest.
+// HandlerOptions.FailureStatus (503) so that clients fail over. An update changes the fields
+// sent on each object selected and keeps the others, as an SQL UPDATE does: res_config_curl's
+// update_curl (the realtime update CLI, dialplan REALTIME()= writes) sends only the columns
+// to change, and res_sorcery_realtime sends every field. An empty value in an update removes
+// the field. A family keyed by another column than id names it in HandlerOptions.KeyField.
+// /require is answered 0 whatever it asks: a wizard stores any field, of any length.
 // A request body over HandlerOptions.MaxRequestBytes is answered 413 and read no further.
 //
 // The handler is safe for concurrent use when w is, and never panics on a malformed request.
 func NewHandler(w sorcery.Wizard, opts *HandlerOptions) http.Handler {
-	h := &handler{w: w, maxBody: DefaultMaxRequestBytes, failCode: http.StatusServiceUnavailable}
+	h := &handler{w: w, maxBody: DefaultMaxRequestBytes, failCode: http.StatusServiceUnavailable, key: "id"}
 	if opts != nil {
+		if k := strings.TrimSpace(opts.KeyField); k != "" {
+			h.key = k
+		}
 		if opts.MaxRequestBytes > 0 {
 			h.maxBody = opts.MaxRequestBytes
 		}
@@ -122,7 +137,7 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	write := false
 	switch op {
 	case "single", "multi":
-	case "store", "update", "destroy":
+	case "store", "update", "destroy", "require":
 		write = true
 	case "static":
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -170,6 +185,10 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		}
 	case "destroy":
 		body, err = h.destroy(ctx, form)
+	case "require":
+		// res_config_curl's require_curl reads the reply with atoi: 0 is "met". A wizard
+		// has no column types or widths to check.
+		body = []byte("0\n")
 	}
 	if err != nil {
 		h.fail(rw, r, write, err)
@@ -234,13 +253,17 @@ func (h *handler) fail(rw http.ResponseWriter, r *http.Request, write bool, err 
 	_, _ = io.WriteString(rw, "-1\n")
 }
 
-// conditions turns form pairs into query conditions, recognising the id alone.
-func conditions(form []pair) ([]sorcery.Condition, error) {
+// conditions turns form pairs into query conditions, a condition on the key column becoming
+// one on the id.
+func (h *handler) conditions(form []pair) ([]sorcery.Condition, error) {
 	conds := make([]sorcery.Condition, 0, len(form))
 	for _, p := range form {
 		c, err := sorcery.ParseCondition(p.Name, fieldValue(p.Value))
 		if err != nil {
 			return nil, &hError{status: http.StatusBadRequest, err: err}
+		}
+		if strings.EqualFold(c.Field, h.key) {
+			c.Field = "id"
 		}
 		conds = append(conds, c)
 	}
@@ -313,7 +336,7 @@ func (h *handler) search(ctx context.Context, conds []sorcery.Condition) ([]sorc
 }
 
 func (h *handler) single(ctx context.Context, form []pair) ([]byte, error) {
-	conds, err := conditions(form)
+	conds, err := h.conditions(form)
 	if err != nil {
 		return nil, err
 	}
@@ -324,11 +347,11 @@ func (h *handler) single(ctx context.Context, form []pair) ([]byte, error) {
 	if err != nil || len(rs) == 0 {
 		return nil, err
 	}
-	return append(appendRecord(nil, rs[0]), '\n'), nil
+	return append(appendRecordKeyed(nil, h.key, rs[0]), '\n'), nil
 }
 
 func (h *handler) multi(ctx context.Context, form []pair) ([]byte, error) {
-	conds, err := conditions(form)
+	conds, err := h.conditions(form)
 	if err != nil {
 		return nil, err
 	}
@@ -338,34 +361,35 @@ func (h *handler) multi(ctx context.Context, form []pair) ([]byte, error) {
 	}
 	var b []byte
 	for _, r := range rs {
-		b = appendRecord(b, r)
+		b = appendRecordKeyed(b, h.key, r)
 		b = append(b, '\n')
 	}
 	return b, nil
 }
 
-// record builds a record from the fields of a store or an update: empty values are unset and
-// left out, a single space is an explicitly empty value.
-func record(form []pair) (sorcery.Record, error) {
-	var r sorcery.Record
+// record builds a record from the fields of a store or an update, its id from the key
+// column: empty values are unset and left out (their names are returned apart), a single
+// space is an explicitly empty value.
+func (h *handler) record(form []pair) (r sorcery.Record, unset []string, err error) {
 	hasID := false
 	for _, p := range form {
 		if p.Name == "" {
 			continue
 		}
-		if strings.EqualFold(p.Name, "id") {
+		if strings.EqualFold(p.Name, h.key) {
 			if hasID {
-				return r, badRequest("two ids")
+				return r, nil, badRequest("two values of %s", h.key)
 			}
 			r.ID, hasID = fieldValue(p.Value), true
 			continue
 		}
 		if p.Value == "" {
+			unset = append(unset, p.Name)
 			continue
 		}
 		r.Fields = append(r.Fields, sorcery.Field{Name: p.Name, Value: fieldValue(p.Value)})
 	}
-	return r, nil
+	return r, unset, nil
 }
 
 func (h *handler) writer() (sorcery.Writer, error) {
@@ -383,12 +407,12 @@ func (h *handler) store(ctx context.Context, form []pair) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := record(form)
+	r, _, err := h.record(form)
 	if err != nil {
 		return nil, err
 	}
 	if r.ID == "" {
-		return nil, badRequest("store without an id")
+		return nil, badRequest("store without %s", h.key)
 	}
 	if err := wr.Create(ctx, r); err != nil {
 		if errors.Is(err, errors.ErrExists) {
@@ -404,31 +428,21 @@ func (h *handler) update(ctx context.Context, lookup, form []pair) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
-	conds, err := conditions(lookup)
+	conds, err := h.conditions(lookup)
 	if err != nil {
 		return nil, err
 	}
 	if len(conds) == 0 {
 		return nil, badRequest("update without a key")
 	}
-	fields, err := record(form)
+	change, unset, err := h.record(form)
 	if err != nil {
 		return nil, err
 	}
-	if id, ok := onlyID(conds); ok {
-		if fields.ID != "" && fields.ID != id {
-			return nil, badRequest("update of %q names id %q", id, fields.ID)
+	if change.ID != "" {
+		if id, ok := onlyID(conds); !ok || change.ID != id {
+			return nil, badRequest("an update cannot change %s", h.key)
 		}
-		if err := wr.Update(ctx, sorcery.Record{ID: id, Fields: fields.Fields}); err != nil {
-			if errors.Is(err, errors.ErrNotFound) {
-				return count(0), nil
-			}
-			return nil, err
-		}
-		return count(1), nil
-	}
-	if fields.ID != "" {
-		return nil, badRequest("update by %q cannot change ids", lookup[0].Name)
 	}
 	rs, err := h.search(ctx, conds)
 	if err != nil {
@@ -436,10 +450,13 @@ func (h *handler) update(ctx context.Context, lookup, form []pair) ([]byte, erro
 	}
 	n := 0
 	for _, r := range rs {
-		for _, name := range fields.Fields.Names() {
+		for _, name := range change.Fields.Names() {
 			r.Fields.Del(name)
 		}
-		r.Fields = append(r.Fields, fields.Fields...)
+		for _, name := range unset {
+			r.Fields.Del(name)
+		}
+		r.Fields = append(r.Fields, change.Fields...)
 		if err := wr.Update(ctx, r); err != nil {
 			if errors.Is(err, errors.ErrNotFound) {
 				continue // deleted meanwhile
@@ -456,7 +473,7 @@ func (h *handler) destroy(ctx context.Context, form []pair) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	conds, err := conditions(form)
+	conds, err := h.conditions(form)
 	if err != nil {
 		return nil, err
 	}

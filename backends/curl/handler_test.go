@@ -115,9 +115,17 @@ func TestHandlerAnswersWritesWithACount(t *testing.T) {
 				"an empty value is unset, a space explicitly empty, + a space")
 		}},
 		{"store of an existing id", "/store", "id=dave&name=x", answer{200, "0"}, nil},
-		{"update by id replaces", "/update?id=dave", "name=David&context=lab", answer{200, "1"}, func(t *testing.T) {
+		{"update by id changes the columns sent and keeps the others, as update_curl expects", "/update?id=dave", "name=David&context=lab", answer{200, "1"}, func(t *testing.T) {
 			r, _ := get("dave")
-			assert.Equal(t, sorcery.Fields{{Name: "name", Value: "David"}, {Name: "context", Value: "lab"}}, r.Fields)
+			assert.Equal(t, sorcery.Fields{{Name: "allow", Value: "g729"}, {Name: "allow", Value: "ilbc"}, {Name: "callerid", Value: ""}, {Name: "name", Value: "David"}, {Name: "context", Value: "lab"}}, r.Fields)
+		}},
+		{"update of one column keeps every other (realtime update <family> id dave context new)", "/update?id=dave", "context=new", answer{200, "1"}, func(t *testing.T) {
+			r, _ := get("dave")
+			assert.Equal(t, sorcery.Fields{{Name: "allow", Value: "g729"}, {Name: "allow", Value: "ilbc"}, {Name: "callerid", Value: ""}, {Name: "name", Value: "David"}, {Name: "context", Value: "new"}}, r.Fields)
+		}},
+		{"update with an empty value removes that column", "/update?id=dave", "name=&context=lab", answer{200, "1"}, func(t *testing.T) {
+			r, _ := get("dave")
+			assert.Equal(t, sorcery.Fields{{Name: "allow", Value: "g729"}, {Name: "allow", Value: "ilbc"}, {Name: "callerid", Value: ""}, {Name: "context", Value: "lab"}}, r.Fields)
 		}},
 		{"update of a missing id", "/update?id=ghost", "name=x", answer{200, "0"}, func(t *testing.T) {
 			_, found := get("ghost")
@@ -231,7 +239,7 @@ func TestHandlerRefusesBadRequests(t *testing.T) {
 		{"write too large", "POST", "/store", "id=x&a=" + strings.Repeat("x", 100), answer{413, "-1\n"}},
 		{"GET of an operation", "GET", "/single?id=alice", "", answer{405, ""}},
 		{"GET of a write", "GET", "/store", "", answer{405, "-1\n"}},
-		{"unknown operation", "POST", "/require", "id=char%3A10", answer{404, "404 page not found\n"}},
+		{"unknown operation", "POST", "/frobnicate", "id=char%3A10", answer{404, "404 page not found\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -283,4 +291,35 @@ func TestHandlerAnswersHeadOfStaticWithoutBody(t *testing.T) {
 	ast := newHandlerServer(t, memoryWith(handlerSeed()), &curl.HandlerOptions{StaticFiles: []string{"pjsip.conf"}})
 	got := ast.do(http.MethodHead, "/static?file=pjsip.conf", "")
 	assert.Equal(t, answer{200, ""}, got)
+}
+
+func TestHandlerAnswersRequireAsDbsepDoes(t *testing.T) {
+	ast := newHandlerServer(t, memoryWith(handlerSeed()), nil)
+	// require_curl (res_config_curl.c) sends name=type%3Asize pairs and reads the reply with
+	// atoi; contrib/scripts/dbsep.cgi answers 0 when the requirements are met.
+	assert.Equal(t, answer{200, "0\n"}, ast.post("/require", "uniqueid=uinteger3%3A11&password=char%3A10"))
+	assert.Equal(t, answer{200, "0\n"}, ast.post("/require", ""))
+}
+
+func TestHandlerServesAFamilyKeyedByName(t *testing.T) {
+	mem := memoryWith(nil)
+	ast := newHandlerServer(t, mem, &curl.HandlerOptions{KeyField: "name"})
+	// realtime store sippeers name alice host dynamic context office
+	assert.Equal(t, answer{200, "1"}, ast.post("/store", "name=alice&host=dynamic&context=office"))
+	r, found, err := mem.Retrieve(t.Context(), "alice")
+	require.NoError(t, err)
+	require.True(t, found)
+	assert.Equal(t, sorcery.Fields{{Name: "host", Value: "dynamic"}, {Name: "context", Value: "office"}}, r.Fields)
+	assert.Equal(t, answer{200, "0"}, ast.post("/store", "name=alice&host=x"), "the name is taken")
+	assert.Equal(t, answer{400, "-1\n"}, ast.post("/store", "host=x"), "no name")
+
+	// chan_iax2.c: ast_load_realtime("iaxpeers", "name", peername, SENTINEL)
+	assert.Equal(t, answer{200, "name=alice&host=dynamic&context=office\n"}, ast.post("/single", "name=alice"), "rows lead with name=, no id=")
+	assert.Equal(t, answer{200, "name=alice&host=dynamic&context=office\n"}, ast.post("/single", "name=alice&host=dynamic"))
+	assert.Equal(t, answer{200, "name=alice&host=dynamic&context=office\n"}, ast.post("/multi", "name%20LIKE=%25"))
+	assert.Equal(t, answer{200, "1"}, ast.post("/update?name=alice", "context=lab"))
+	assert.Equal(t, answer{200, "name=alice&host=dynamic&context=lab\n"}, ast.post("/single", "name=alice"))
+	assert.Equal(t, answer{400, "-1\n"}, ast.post("/update?name=alice", "name=bob"), "an update cannot rename")
+	assert.Equal(t, answer{200, "1"}, ast.post("/destroy", "name=alice"))
+	assert.Equal(t, 0, mem.Len())
 }

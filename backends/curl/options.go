@@ -109,9 +109,18 @@ type Options struct {
 	KeyType string
 
 	// FailureCodes lists HTTP status codes that are failures, errors.ErrUnavailable, on top
-	// of every 5xx and 429 (failurecodes). Listing 404 makes a 404 on /single a failure
-	// instead of "no such object". Zero: only 5xx and 429.
+	// of every 5xx and 429 (failurecodes). Zero: only 5xx and 429. Any other status that is
+	// not 2xx is an error too, of its own class.
 	FailureCodes []int
+
+	// NotFoundCodes lists HTTP status codes that mean "no such object" on a read (/single,
+	// /multi, /static) and "no rows changed" on an update or a destroy, as an empty 200
+	// does. Zero: none. Asterisk's protocol answers an empty 200 when there is no such
+	// object, and a 404 is what a mistyped base URL gets: read as absence it would make
+	// every object vanish, so by default a 404 is an error like any other 4xx. List 404
+	// here for a service that answers 404 for a missing object. A code may not be in both
+	// lists, and 5xx and 429 may not be listed.
+	NotFoundCodes []int
 
 	// Variables are substituted for ${NAME} in the base URL, like Asterisk's ${ENTITYID}.
 	// The map is copied by [New]; a ${NAME} it lacks fails New with errors.ErrInvalid.
@@ -178,7 +187,16 @@ func resolve(opts *Options) (resolved, error) {
 			return r, fmt.Errorf("sorcery: curl: failure code %d is not an HTTP status: %w", c, errors.ErrInvalid)
 		}
 	}
+	for _, c := range o.NotFoundCodes {
+		if c < 100 || c > 999 {
+			return r, fmt.Errorf("sorcery: curl: not-found code %d is not an HTTP status: %w", c, errors.ErrInvalid)
+		}
+		if c >= 500 || c == http.StatusTooManyRequests || slices.Contains(o.FailureCodes, c) {
+			return r, fmt.Errorf("sorcery: curl: status %d cannot be both a failure and not-found: %w", c, errors.ErrInvalid)
+		}
+	}
 	o.FailureCodes = slices.Clone(o.FailureCodes)
+	o.NotFoundCodes = slices.Clone(o.NotFoundCodes)
 	o.Header = o.Header.Clone()
 	if o.Variables != nil {
 		vars := make(map[string]string, len(o.Variables))
