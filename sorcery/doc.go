@@ -19,6 +19,9 @@
 //   - [Writer]: without it (or when mapped with [MappingOptions].ReadOnly), the wizard is
 //     skipped by writes; a chain without any writable wizard fails them with
 //     errors.ErrReadOnly.
+//   - [BatchWriter]: a Writer that applies many writes all or nothing (one transaction).
+//     Without it, [Type.WriteBatch] writes to the wizard one object at a time, in order,
+//     stopping at the first failure and keeping the writes before it.
 //   - [Reloader]: without it, [Sorcery.Reload] leaves the wizard as it is.
 //   - io.Closer: without it, nothing is closed; with it, [Sorcery.Close] closes the wizard.
 //   - [Unwrapper]: a wizard that wraps another, like HTTP middleware, says which.
@@ -45,7 +48,9 @@
 // Concurrent retrievals of one id share one walk. [Type.Search] returns the sorted union of
 // the Searchers' answers, the first wizard to supply an id winning. Writes go to every
 // writable wizard and succeed when one of them took the write; observers ([Type.Observe]) are
-// then told, asynchronously and in order.
+// then told, asynchronously and in order. [Type.WriteBatch] applies a [Batch] of creates,
+// updates and deletes at once: all or nothing on a [BatchWriter], caches and observers
+// updated once, after the wizards are done.
 //
 // [Sorcery.Apply] and [Sorcery.ApplyConfig] build chains from sorcery.conf mapping lines with
 // the wizard factories of [Options].Wizards; nothing registers itself globally.

@@ -14,10 +14,11 @@ import (
 )
 
 var (
-	_ sorcery.Wizard   = (*Wizard)(nil)
-	_ sorcery.Searcher = (*Wizard)(nil)
-	_ sorcery.Writer   = (*Wizard)(nil)
-	_ sorcery.Reloader = (*Wizard)(nil)
+	_ sorcery.Wizard      = (*Wizard)(nil)
+	_ sorcery.Searcher    = (*Wizard)(nil)
+	_ sorcery.Writer      = (*Wizard)(nil)
+	_ sorcery.BatchWriter = (*Wizard)(nil)
+	_ sorcery.Reloader    = (*Wizard)(nil)
 )
 
 // Wizard is an in-memory store of records with fault injection. It is safe for concurrent use.
@@ -119,9 +120,11 @@ func (w *Wizard) Len() int {
 }
 
 // begin counts the call and applies the closed state, the delay, the injected fault and ctx,
-// in that order.
+// in that order. A nil counter counts nothing.
 func (w *Wizard) begin(ctx context.Context, counter *atomic.Int64) error {
-	counter.Add(1)
+	if counter != nil {
+		counter.Add(1)
+	}
 	if w.closed.Load() {
 		return errors.ErrClosed
 	}
@@ -220,6 +223,41 @@ func (w *Wizard) Delete(ctx context.Context, id string) error {
 		return fmt.Errorf("sorcery: memory: delete %q: %w", id, errors.ErrNotFound)
 	}
 	delete(w.records, id)
+	return nil
+}
+
+// WriteBatch applies writes in order under one lock, all or nothing: when one fails, none is
+// applied. Each write counts as a call of its operation.
+func (w *Wizard) WriteBatch(ctx context.Context, writes []sorcery.Write) error {
+	for _, c := range writes {
+		switch c.Op {
+		case sorcery.OperationCreate:
+			w.creates.Add(1)
+		case sorcery.OperationUpdate:
+			w.updates.Add(1)
+		case sorcery.OperationDelete:
+			w.deletes.Add(1)
+		}
+	}
+	if err := w.begin(ctx, nil); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	err := sorcery.CheckBatch(writes, func(id string) bool {
+		_, ok := w.records[id]
+		return ok
+	})
+	if err != nil {
+		return fmt.Errorf("sorcery: memory: batch of %d writes: nothing written: %w", len(writes), err)
+	}
+	for _, c := range writes {
+		if c.Op == sorcery.OperationDelete {
+			delete(w.records, c.Record.ID)
+			continue
+		}
+		w.records[c.Record.ID] = c.Record.Clone()
+	}
 	return nil
 }
 

@@ -56,6 +56,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Retrieve", func(t *testing.T) { testRetrieve(t, h) })
 	t.Run("Search", func(t *testing.T) { testSearch(t, h) })
 	t.Run("Write", func(t *testing.T) { testWrite(t, h) })
+	t.Run("Batch", func(t *testing.T) { testBatch(t, h) })
 	t.Run("CancelledContext", func(t *testing.T) { testCancelled(t, h) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, h) })
 	t.Run("Close", func(t *testing.T) { testClose(t, h) })

@@ -1,0 +1,385 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gosorcery/gosorcery/errors"
+	"github.com/gosorcery/gosorcery/sorcery"
+)
+
+var _ sorcery.BatchWriter = (*Wizard)(nil)
+
+// Limits of one multi-row INSERT of a batch: the rows, and the bind parameters, which every
+// database bounds (SQLite to 32766 since 3.32, PostgreSQL and MySQL to 65535).
+const (
+	batchRows   = 500
+	batchParams = 32766
+)
+
+// WriteBatch applies writes in order in one transaction, all or nothing, bounded by
+// Options.Timeout like every call. Every record is checked against the table's columns, and
+// the writes against each other, before the transaction starts: a record the table cannot
+// hold fails the batch with an error naming each write at fault ([*sorcery.WriteError]).
+// Creates go to the table in multi-row INSERTs, updates and deletes one prepared statement
+// each. A create of a taken id is errors.ErrExists, an update or a delete of a missing one
+// errors.ErrNotFound, each naming the write; a database that fails mid-way is
+// errors.ErrUnavailable, and the transaction is rolled back.
+func (w *Wizard) WriteBatch(ctx context.Context, writes []sorcery.Write) error {
+	ctx, cancel := w.withTimeout(ctx)
+	defer cancel()
+	t, err := w.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.release()
+	if len(writes) == 0 {
+		return nil
+	}
+	vals, err := w.checkBatch(t, writes)
+	if err != nil {
+		return err
+	}
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return w.fail(ctx, "batch: begin", err)
+	}
+	if err := w.runBatch(ctx, tx, t, writes, vals); err != nil {
+		_ = tx.Rollback() // the error that made the batch fail is the one to report
+		return w.batchError(ctx, w.db, t, writes, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return w.fail(ctx, "batch: commit", err)
+	}
+	return nil
+}
+
+// WriteBatchTx is [Wizard.WriteBatch] in tx, a transaction the caller began on the wizard's
+// database and commits or rolls back: a batch across several tables is then all or nothing
+// too. When WriteBatchTx fails, some writes may have been made in tx before the failure;
+// roll it back.
+func (w *Wizard) WriteBatchTx(ctx context.Context, tx *sql.Tx, writes []sorcery.Write) error {
+	if tx == nil {
+		return fmt.Errorf("sorcery: sqldb: table %s: batch: no transaction: %w", w.table, errors.ErrInvalid)
+	}
+	ctx, cancel := w.withTimeout(ctx)
+	defer cancel()
+	t, err := w.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.release()
+	if len(writes) == 0 {
+		return nil
+	}
+	vals, err := w.checkBatch(t, writes)
+	if err != nil {
+		return err
+	}
+	if err := w.runBatch(ctx, tx, t, writes, vals); err != nil {
+		// PostgreSQL refuses every statement of a transaction after an error: the ids are
+		// looked up outside it.
+		var q querier = tx
+		if t.dialect == PostgreSQL {
+			q = w.db
+		}
+		return w.batchError(ctx, q, t, writes, err)
+	}
+	return nil
+}
+
+// querier runs queries: a database or a transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// checkBatch checks the writes against each other and their records against the table, and
+// returns the column values of each create and update.
+func (w *Wizard) checkBatch(t *table, writes []sorcery.Write) ([][]any, error) {
+	var errs []error
+	if err := sorcery.CheckBatch(writes, nil); err != nil {
+		errs = append(errs, err)
+	}
+	vals := make([][]any, len(writes))
+	for i, c := range writes {
+		if c.Op != sorcery.OperationCreate && c.Op != sorcery.OperationUpdate || c.Record.ID == "" {
+			continue
+		}
+		v, _, err := w.columnValues(t, c.Record)
+		if err != nil {
+			errs = append(errs, &sorcery.WriteError{Index: i, Op: c.Op, ID: c.Record.ID, Err: err})
+			continue
+		}
+		vals[i] = v
+	}
+	if len(errs) > 0 {
+		return nil, w.nothingWritten(len(writes), errors.Join(errs...))
+	}
+	return vals, nil
+}
+
+func (w *Wizard) nothingWritten(n int, err error) error {
+	return fmt.Errorf("sorcery: sqldb: table %s: batch of %d writes: nothing written: %w", w.table, n, err)
+}
+
+// batchFailure is the failure of the statement of writes [from, to) of a batch.
+type batchFailure struct {
+	from, to int
+	err      error // the database's error, or a *sorcery.WriteError already classified
+}
+
+func (f *batchFailure) Error() string { return f.err.Error() }
+func (f *batchFailure) Unwrap() error { return f.err }
+
+// runBatch makes the writes in tx: each run of creates in multi-row INSERTs (a statement per
+// set of columns the records fill), each update and delete on its own.
+func (w *Wizard) runBatch(ctx context.Context, tx *sql.Tx, t *table, writes []sorcery.Write, vals [][]any) error {
+	stmts := make(map[string]*sql.Stmt)
+	defer func() {
+		for _, s := range stmts {
+			_ = s.Close() // closing a statement of a finished transaction reports nothing useful
+		}
+	}()
+	exec := func(q string, args []any) (sql.Result, error) {
+		s, ok := stmts[q]
+		if !ok {
+			var err error
+			if s, err = tx.PrepareContext(ctx, q); err != nil {
+				return nil, err
+			}
+			stmts[q] = s
+		}
+		return s.ExecContext(ctx, args...)
+	}
+	for i := 0; i < len(writes); {
+		op := writes[i].Op
+		j := i + 1
+		for j < len(writes) && writes[j].Op == op {
+			j++
+		}
+		var err error
+		switch op {
+		case sorcery.OperationCreate:
+			err = w.insertRun(t, exec, vals, i, j)
+		case sorcery.OperationUpdate:
+			err = w.updateRun(ctx, tx, t, exec, writes, vals, i, j)
+		case sorcery.OperationDelete:
+			err = w.deleteRun(t, exec, writes, i, j)
+		}
+		if err != nil {
+			return err
+		}
+		i = j
+	}
+	return nil
+}
+
+// insertRun inserts the creates [from, to), grouped by the columns they fill, in multi-row
+// INSERTs.
+func (w *Wizard) insertRun(t *table, exec func(string, []any) (sql.Result, error), vals [][]any, from, to int) error {
+	type group struct {
+		cols []int // the columns the rows fill
+		rows []int // indexes into writes
+	}
+	var (
+		groups []*group
+		byKey  = make(map[string]*group)
+		key    []byte
+	)
+	for i := from; i < to; i++ {
+		key = key[:0]
+		for c, v := range vals[i] {
+			if v != nil {
+				key = strconv.AppendInt(key, int64(c), 36)
+				key = append(key, ',')
+			}
+		}
+		g := byKey[string(key)]
+		if g == nil {
+			g = &group{}
+			for c, v := range vals[i] {
+				if v != nil {
+					g.cols = append(g.cols, c)
+				}
+			}
+			byKey[string(key)] = g
+			groups = append(groups, g)
+		}
+		g.rows = append(g.rows, i)
+	}
+	var args []any
+	for _, g := range groups {
+		per := max(1, min(batchRows, batchParams/len(g.cols)))
+		for start := 0; start < len(g.rows); start += per {
+			rows := g.rows[start:min(start+per, len(g.rows))]
+			args = args[:0]
+			for _, r := range rows {
+				for _, c := range g.cols {
+					args = append(args, vals[r][c])
+				}
+			}
+			if _, err := exec(t.insertSQL(g.cols, len(rows)), args); err != nil {
+				return &batchFailure{from: rows[0], to: rows[len(rows)-1] + 1, err: err}
+			}
+		}
+	}
+	return nil
+}
+
+// insertSQL returns the INSERT of n rows filling the columns cols.
+func (t *table) insertSQL(cols []int, n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + t.quoted + " (")
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(t.cols[c].quoted)
+	}
+	b.WriteString(") VALUES ")
+	p := 0
+	for r := range n {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for i := range cols {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			p++
+			b.WriteString(t.dialect.placeholder(p))
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// updateRun updates the objects of the writes [from, to), one statement each.
+func (w *Wizard) updateRun(ctx context.Context, tx *sql.Tx, t *table, exec func(string, []any) (sql.Result, error),
+	writes []sorcery.Write, vals [][]any, from, to int) error {
+	var args []any
+	for i := from; i < to; i++ {
+		id := w.encodeID(writes[i].Record.ID)
+		if t.updateSQL != "" {
+			args = args[:0]
+			for c, v := range vals[i] {
+				if c != t.id {
+					args = append(args, v)
+				}
+			}
+			res, err := exec(t.updateSQL, t.idArgs(args, id))
+			if err != nil {
+				return &batchFailure{from: i, to: i + 1, err: err}
+			}
+			if n, err := res.RowsAffected(); err != nil || n > 0 {
+				continue
+			}
+		}
+		// No row changed: MySQL counts the rows changed, not those matched, so ask.
+		have, err := w.existing(ctx, tx, t, []string{writes[i].Record.ID})
+		if err != nil {
+			return &batchFailure{from: i, to: i + 1, err: err}
+		}
+		if !have[writes[i].Record.ID] {
+			return &batchFailure{from: i, to: i + 1, err: &sorcery.WriteError{Index: i, Op: writes[i].Op, ID: writes[i].Record.ID, Err: errors.ErrNotFound}}
+		}
+	}
+	return nil
+}
+
+// deleteRun deletes the objects of the writes [from, to), one statement each.
+func (w *Wizard) deleteRun(t *table, exec func(string, []any) (sql.Result, error), writes []sorcery.Write, from, to int) error {
+	var args []any
+	for i := from; i < to; i++ {
+		res, err := exec(t.deleteSQL, t.idArgs(args[:0], w.encodeID(writes[i].Record.ID)))
+		if err != nil {
+			return &batchFailure{from: i, to: i + 1, err: err}
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			return &batchFailure{from: i, to: i + 1, err: &sorcery.WriteError{Index: i, Op: writes[i].Op, ID: writes[i].Record.ID, Err: errors.ErrNotFound}}
+		}
+	}
+	return nil
+}
+
+// batchError returns the error of a batch that failed with err: a create that met a taken
+// id is errors.ErrExists for each create of the statement whose id q finds in the table.
+func (w *Wizard) batchError(ctx context.Context, q querier, t *table, writes []sorcery.Write, err error) error {
+	var f *batchFailure
+	if !errors.As(err, &f) {
+		return w.fail(ctx, fmt.Sprintf("batch of %d writes", len(writes)), err)
+	}
+	var we *sorcery.WriteError
+	if errors.As(f.err, &we) {
+		return w.nothingWritten(len(writes), we)
+	}
+	op := writes[f.from].Op
+	if op == sorcery.OperationCreate && isDuplicate(f.err) && ctx.Err() == nil {
+		ids := make([]string, 0, f.to-f.from)
+		for _, c := range writes[f.from:f.to] {
+			ids = append(ids, c.Record.ID)
+		}
+		if have, xerr := w.existing(ctx, q, t, ids); xerr == nil {
+			var errs []error
+			for i := f.from; i < f.to; i++ {
+				if have[writes[i].Record.ID] {
+					errs = append(errs, &sorcery.WriteError{Index: i, Op: op, ID: writes[i].Record.ID, Err: errors.ErrExists})
+				}
+			}
+			if len(errs) > 0 {
+				return w.nothingWritten(len(writes), errors.Join(errs...))
+			}
+		}
+	}
+	what := fmt.Sprintf("batch of %d writes: write %d (%s %q)", len(writes), f.from, op, writes[f.from].Record.ID)
+	if f.to-f.from > 1 {
+		what = fmt.Sprintf("batch of %d writes: writes %d to %d (%s)", len(writes), f.from, f.to-1, op)
+	}
+	return w.fail(ctx, what, f.err)
+}
+
+// existing returns which of ids the table holds, compared exactly.
+func (w *Wizard) existing(ctx context.Context, q querier, t *table, ids []string) (map[string]bool, error) {
+	have := make(map[string]bool)
+	for start := 0; start < len(ids); start += batchRows {
+		chunk := ids[start:min(start+batchRows, len(ids))]
+		var b strings.Builder
+		b.WriteString("SELECT " + t.cols[t.id].quoted + " FROM " + t.quoted + " WHERE " + t.cols[t.id].quoted + " IN (")
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(t.dialect.placeholder(i + 1))
+			args[i] = w.encodeID(id)
+		}
+		b.WriteByte(')')
+		rows, err := q.QueryContext(ctx, b.String(), args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var got sql.NullString
+			if err := rows.Scan(&got); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			have[w.decodeID(got.String)] = true
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = have[id]
+	}
+	return want, nil
+}
