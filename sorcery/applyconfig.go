@@ -1,6 +1,7 @@
 package sorcery
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -22,7 +23,15 @@ import (
 // and stops the reading; the lines before it stay applied. A section that the file lacks is
 // errors.ErrInvalid.
 func (s *Sorcery) ApplyConfig(path, section string) error {
-	f, err := astconf.ParseFile(path, nil)
+	return s.ApplyConfigContext(context.Background(), path, section)
+}
+
+// ApplyConfigContext is [Sorcery.ApplyConfig] bounded by ctx: the file and its includes are
+// read under it, and a ctx that ends stops the reading before the next mapping line, with an
+// error matching ctx.Err(). A line being applied is bounded by its wizard factory (the sqldb
+// factory by its Options.Timeout, for one).
+func (s *Sorcery) ApplyConfigContext(ctx context.Context, path, section string) error {
+	f, err := astconf.ParseFileContext(ctx, path, nil)
 	if err != nil {
 		return err
 	}
@@ -31,6 +40,9 @@ func (s *Sorcery) ApplyConfig(path, section string) error {
 		return &astconf.Error{File: path, Err: fmt.Errorf("no section [%s]: %w", section, errors.ErrInvalid)}
 	}
 	for _, v := range cat.Vars {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("sorcery: %s:%d: not applied: %w", v.File, v.Line, context.Cause(ctx))
+		}
 		wizard, data, _ := strings.Cut(v.Value, ",")
 		wizard = strings.TrimSpace(wizard)
 		if wizard == "" {

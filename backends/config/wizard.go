@@ -116,6 +116,12 @@ type Stats struct {
 // loads the objects of one type from it. An error in the file is a [*ParseError] naming
 // the file and line; two objects of this type with one id are an error naming both.
 func New(path string, opts *Options) (*Wizard, error) {
+	return NewContext(context.Background(), path, opts)
+}
+
+// NewContext is [New] bounded by ctx, which is checked before each file is read and bounds
+// #exec commands; a ctx that ends makes it fail with an error matching ctx.Err().
+func NewContext(ctx context.Context, path string, opts *Options) (*Wizard, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -146,7 +152,7 @@ func New(path string, opts *Options) (*Wizard, error) {
 			FS:           o.FS,
 		},
 	}
-	s, err := w.load(context.Background())
+	s, err := w.load(ctx)
 	if err != nil {
 		return nil, err
 	}
