@@ -49,7 +49,7 @@ func (w *Wizard) WriteBatch(ctx context.Context, writes []sorcery.Write) error {
 	}
 	if err := w.runBatch(ctx, tx, t, writes, vals); err != nil {
 		_ = tx.Rollback() // the error that made the batch fail is the one to report
-		return w.batchError(ctx, w.db, t, writes, err)
+		return w.nothingWritten(len(writes), w.batchError(ctx, w.db, t, writes, err))
 	}
 	if err := tx.Commit(); err != nil {
 		return w.fail(ctx, "batch: commit", err)
@@ -86,7 +86,7 @@ func (w *Wizard) WriteBatchTx(ctx context.Context, tx *sql.Tx, writes []sorcery.
 		if t.dialect == PostgreSQL {
 			q = w.db
 		}
-		return w.batchError(ctx, q, t, writes, err)
+		return fmt.Errorf("sorcery: sqldb: table %s: batch of %d writes: %w", w.table, len(writes), w.batchError(ctx, q, t, writes, err))
 	}
 	return nil
 }
@@ -163,7 +163,7 @@ func (w *Wizard) runBatch(ctx context.Context, tx *sql.Tx, t *table, writes []so
 		var err error
 		switch op {
 		case sorcery.OperationCreate:
-			err = w.insertRun(t, exec, vals, i, j)
+			err = w.insertRun(ctx, tx, t, exec, writes, vals, i, j)
 		case sorcery.OperationUpdate:
 			err = w.updateRun(ctx, tx, t, exec, writes, vals, i, j)
 		case sorcery.OperationDelete:
@@ -179,7 +179,8 @@ func (w *Wizard) runBatch(ctx context.Context, tx *sql.Tx, t *table, writes []so
 
 // insertRun inserts the creates [from, to), grouped by the columns they fill, in multi-row
 // INSERTs.
-func (w *Wizard) insertRun(t *table, exec func(string, []any) (sql.Result, error), vals [][]any, from, to int) error {
+func (w *Wizard) insertRun(ctx context.Context, tx *sql.Tx, t *table, exec func(string, []any) (sql.Result, error),
+	writes []sorcery.Write, vals [][]any, from, to int) error {
 	type group struct {
 		cols []int // the columns the rows fill
 		rows []int // indexes into writes
@@ -221,12 +222,72 @@ func (w *Wizard) insertRun(t *table, exec func(string, []any) (sql.Result, error
 					args = append(args, vals[r][c])
 				}
 			}
-			if _, err := exec(t.insertSQL(g.cols, len(rows)), args); err != nil {
+			if len(rows) == 1 {
+				if _, err := exec(t.insertSQL(g.cols, 1), args); err != nil {
+					return w.insertFailed(ctx, tx, t, exec, writes, vals, g.cols, rows, err)
+				}
+				continue
+			}
+			// A savepoint before each multi-row statement lets a failure be traced to its
+			// row, in the caller's transaction too.
+			if _, err := tx.ExecContext(ctx, "SAVEPOINT sorcery_batch"); err != nil {
 				return &batchFailure{from: rows[0], to: rows[len(rows)-1] + 1, err: err}
+			}
+			if _, err := exec(t.insertSQL(g.cols, len(rows)), args); err != nil {
+				return w.insertFailed(ctx, tx, t, exec, writes, vals, g.cols, rows, err)
 			}
 		}
 	}
 	return nil
+}
+
+// insertFailed finds out why the INSERT of rows failed with err: the creates of ids the
+// table holds, or else the first row that fails on its own. The statement of several rows
+// followed a savepoint, which it rolls back to first.
+func (w *Wizard) insertFailed(ctx context.Context, tx *sql.Tx, t *table, exec func(string, []any) (sql.Result, error),
+	writes []sorcery.Write, vals [][]any, cols []int, rows []int, err error) error {
+	whole := &batchFailure{from: rows[0], to: rows[len(rows)-1] + 1, err: err}
+	if ctx.Err() != nil || errors.Is(classify(ctx, err), errors.ErrUnavailable) {
+		return whole
+	}
+	if len(rows) > 1 {
+		if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT sorcery_batch"); rerr != nil {
+			return whole
+		}
+	}
+	if isDuplicate(err) {
+		ids := make([]string, len(rows))
+		for k, r := range rows {
+			ids[k] = writes[r].Record.ID
+		}
+		if len(rows) == 1 && t.dialect == PostgreSQL {
+			return whole // the transaction refuses every statement now; the caller looks
+		}
+		if have, xerr := w.existing(ctx, tx, t, ids); xerr == nil {
+			var errs []error
+			for _, r := range rows {
+				if have[writes[r].Record.ID] {
+					errs = append(errs, &sorcery.WriteError{Index: r, Op: writes[r].Op, ID: writes[r].Record.ID, Err: errors.ErrExists})
+				}
+			}
+			if len(errs) > 0 {
+				return &batchFailure{from: whole.from, to: whole.to, err: errors.Join(errs...)}
+			}
+		}
+	}
+	if len(rows) == 1 {
+		return whole
+	}
+	args := make([]any, len(cols))
+	for _, r := range rows {
+		for k, c := range cols {
+			args[k] = vals[r][c]
+		}
+		if _, err := exec(t.insertSQL(cols, 1), args); err != nil {
+			return w.insertFailed(ctx, tx, t, exec, writes, vals, cols, []int{r}, err)
+		}
+	}
+	return whole // no row fails on its own
 }
 
 // insertSQL returns the INSERT of n rows filling the columns cols.
@@ -306,40 +367,28 @@ func (w *Wizard) deleteRun(t *table, exec func(string, []any) (sql.Result, error
 	return nil
 }
 
-// batchError returns the error of a batch that failed with err: a create that met a taken
-// id is errors.ErrExists for each create of the statement whose id q finds in the table.
+// batchError returns why a batch failed with err, naming the writes at fault: a create that
+// met a taken id is errors.ErrExists when q finds the id in the table.
 func (w *Wizard) batchError(ctx context.Context, q querier, t *table, writes []sorcery.Write, err error) error {
 	var f *batchFailure
 	if !errors.As(err, &f) {
-		return w.fail(ctx, fmt.Sprintf("batch of %d writes", len(writes)), err)
+		return wrapDB(ctx, err)
 	}
 	var we *sorcery.WriteError
 	if errors.As(f.err, &we) {
-		return w.nothingWritten(len(writes), we)
+		return f.err
 	}
 	op := writes[f.from].Op
-	if op == sorcery.OperationCreate && isDuplicate(f.err) && ctx.Err() == nil {
-		ids := make([]string, 0, f.to-f.from)
-		for _, c := range writes[f.from:f.to] {
-			ids = append(ids, c.Record.ID)
-		}
-		if have, xerr := w.existing(ctx, q, t, ids); xerr == nil {
-			var errs []error
-			for i := f.from; i < f.to; i++ {
-				if have[writes[i].Record.ID] {
-					errs = append(errs, &sorcery.WriteError{Index: i, Op: op, ID: writes[i].Record.ID, Err: errors.ErrExists})
-				}
-			}
-			if len(errs) > 0 {
-				return w.nothingWritten(len(writes), errors.Join(errs...))
-			}
-		}
-	}
-	what := fmt.Sprintf("batch of %d writes: write %d (%s %q)", len(writes), f.from, op, writes[f.from].Record.ID)
 	if f.to-f.from > 1 {
-		what = fmt.Sprintf("batch of %d writes: writes %d to %d (%s)", len(writes), f.from, f.to-1, op)
+		return fmt.Errorf("writes %d to %d (%s): %w", f.from, f.to-1, op, wrapDB(ctx, f.err))
 	}
-	return w.fail(ctx, what, f.err)
+	id := writes[f.from].Record.ID
+	if op == sorcery.OperationCreate && isDuplicate(f.err) && ctx.Err() == nil {
+		if have, xerr := w.existing(ctx, q, t, []string{id}); xerr == nil && have[id] {
+			return &sorcery.WriteError{Index: f.from, Op: op, ID: id, Err: errors.ErrExists}
+		}
+	}
+	return &sorcery.WriteError{Index: f.from, Op: op, ID: id, Err: wrapDB(ctx, f.err)}
 }
 
 // existing returns which of ids the table holds, compared exactly.
