@@ -77,14 +77,7 @@ func parseDB(s string) (dbSpec, error) {
 		if path == "" {
 			return dbSpec{}, fmt.Errorf("database %q: no file: want sqlite:PATH", s)
 		}
-		dsn := path
-		if !strings.Contains(dsn, "busy_timeout") {
-			sep := "?"
-			if strings.Contains(dsn, "?") {
-				sep = "&"
-			}
-			dsn += sep + "_pragma=busy_timeout(10000)"
-		}
+		dsn := withPragmas(path, "busy_timeout(10000)")
 		file := strings.TrimPrefix(path, "file:")
 		file, _, _ = strings.Cut(file, "?")
 		return dbSpec{driver: "sqlite", dsn: dsn, dialect: sqldb.SQLite, path: file, name: s}, nil
@@ -104,12 +97,45 @@ func parseDB(s string) (dbSpec, error) {
 	return dbSpec{}, fmt.Errorf("database %q: want sqlite:PATH, postgres://… or mysql://…", redactAny(s))
 }
 
-// redactAny hides a password in a spec of unknown form: a URL's, or user:password@… .
-func redactAny(s string) string {
-	if strings.Contains(s, "//") {
-		return redactURL(s)
+// withPragmas returns the SQLite DSN dsn with each of pragmas ("name(value)") that it does
+// not set already.
+func withPragmas(dsn string, pragmas ...string) string {
+	for _, p := range pragmas {
+		name, _, _ := strings.Cut(p, "(")
+		if strings.Contains(dsn, name) {
+			continue
+		}
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		dsn += sep + "_pragma=" + p
 	}
-	return redactNative(s)
+	return dsn
+}
+
+// bulkPragmas are the settings import opens an SQLite database with: write-ahead logging, so
+// that Asterisk reading the tables is not blocked while an import writes, and with it
+// synchronous=NORMAL, which stays safe in WAL mode (docs/benchmarks.md has the measurements).
+var bulkPragmas = []string{"journal_mode(WAL)", "synchronous(NORMAL)"}
+
+// redactAny hides a password in a spec of unknown form: the text between the first ':' of
+// the user part and the last '@'. The user part starts after the first "//" that comes before
+// that '@', or else at the start: in u:s3cr3t@//host the "//" comes after the password.
+func redactAny(s string) string {
+	at := strings.LastIndex(s, "@")
+	if at < 0 {
+		return s
+	}
+	start := 0
+	if i := strings.Index(s[:at], "//"); i >= 0 {
+		start = i + len("//")
+	}
+	colon := strings.Index(s[start:at], ":")
+	if colon < 0 {
+		return s
+	}
+	return s[:start+colon+1] + "xxx" + s[at:]
 }
 
 // parseMySQL parses a mysql: spec, s, whose part after the scheme is rest.
@@ -137,7 +163,7 @@ func parseMySQL(s, rest string) (dbSpec, error) {
 		s = redact(u)
 	} else {
 		native = rest
-		s = "mysql:" + redactNative(rest)
+		s = "mysql:" + redactAny(rest)
 	}
 	cfg, err := mysql.ParseDSN(native)
 	if err != nil {
@@ -161,24 +187,6 @@ func redact(u *url.URL) string {
 	return u.String()
 }
 
-// redactURL hides the password of a URL that does not parse, as well as it can.
-func redactURL(s string) string {
-	scheme, rest, _ := strings.Cut(s, "//")
-	return scheme + "//" + redactNative(rest)
-}
-
-// redactNative hides the password in user:password@… .
-func redactNative(s string) string {
-	at := strings.LastIndex(s, "@")
-	if at < 0 {
-		return s
-	}
-	if colon := strings.Index(s[:at], ":"); colon >= 0 {
-		return s[:colon+1] + "xxx" + s[at:]
-	}
-	return s
-}
-
 // database is an open database and the sqldb wizards of its tables.
 type database struct {
 	spec    dbSpec
@@ -197,6 +205,9 @@ func openDB(ctx context.Context, s string, create bool) (*database, error) {
 		if _, err := os.Stat(spec.path); err != nil {
 			return nil, fmt.Errorf("database %s: %w", spec.name, err)
 		}
+	}
+	if spec.driver == "sqlite" && create {
+		spec.dsn = withPragmas(spec.dsn, bulkPragmas...)
 	}
 	db, err := sql.Open(spec.driver, spec.dsn)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/gosorcery/gosorcery/errors"
 	"github.com/gosorcery/gosorcery/sorcery"
 )
 
@@ -22,6 +21,8 @@ type importOptions struct {
 	createTables  bool
 	dryRun        bool
 	progress      string
+
+	afterBatch func(n int) // called after each batch of n writes is made, for tests
 }
 
 const importSynopsis = "import [-db DATABASE] [-types LIST] [-replace] [-ignore-unknown] [-create-tables=false] [-dry-run] [-progress MODE] <pjsip.conf>"
@@ -150,7 +151,23 @@ func importConf(ctx context.Context, path string, o *importOptions, stdout, stde
 	if o.dryRun {
 		return writePlan(stdout, steps)
 	}
-	bar, err := newProgress(stderr, o.progress, "importing", len(steps))
+	toWrite := 0
+	for _, s := range steps {
+		if s.act != actUnchanged {
+			toWrite++
+		}
+	}
+	bar, err := newProgress(stderr, o.progress, "importing", toWrite)
+	if err != nil {
+		return err
+	}
+	err = writeSteps(ctx, db, steps, func(n int) {
+		bar.add(n)
+		if o.afterBatch != nil {
+			o.afterBatch(n)
+		}
+	})
+	bar.finish()
 	if err != nil {
 		return err
 	}
@@ -158,22 +175,7 @@ func importConf(ctx context.Context, path string, o *importOptions, stdout, stde
 	for _, t := range ts {
 		counts[t] = new(tally)
 	}
-	toWrite := 0
 	for _, s := range steps {
-		if s.act != actUnchanged {
-			toWrite++
-		}
-	}
-	written := 0
-	for _, s := range steps {
-		if err := apply(ctx, db, s, o.replace); err != nil {
-			bar.finish()
-			return problems{problemf(s.obj.where, "%s: %s; %d of the %d objects to write were written before it (importing again skips those that are unchanged)",
-				s.obj, plain(err), written, toWrite)}
-		}
-		if s.act != actUnchanged {
-			written++
-		}
 		c := counts[s.obj.typ]
 		switch s.act {
 		case actCreate:
@@ -183,9 +185,7 @@ func importConf(ctx context.Context, path string, o *importOptions, stdout, stde
 		default:
 			c.unchanged++
 		}
-		bar.add(1)
 	}
-	bar.finish()
 	return writeSummary(stdout, path, db.spec.name, ts, counts, created, skipped, left)
 }
 
@@ -280,28 +280,93 @@ func record(obj *object, cols map[string]bool, table string, ignoreUnknown bool)
 	return rec, recAt, warns, errs
 }
 
-// apply writes one step. A create that finds the object there (written meanwhile) updates
-// it with -replace; an update that finds it gone creates it.
-func apply(ctx context.Context, db *database, s step, replace bool) error {
-	if s.act == actUnchanged {
+// batchSize is how many writes import sends to a table at once. The progress bar moves
+// between batches; all of them are in the import's one transaction.
+const batchSize = 1000
+
+// writeSteps makes the writes of steps in one transaction, all or nothing, a batch of
+// consecutive objects of one type at a time, and calls done with the number of writes of
+// each batch made. Objects that are unchanged are not written.
+func writeSteps(ctx context.Context, db *database, steps []step, done func(int)) error {
+	var todo []step
+	for _, s := range steps {
+		if s.act != actUnchanged {
+			todo = append(todo, s)
+		}
+	}
+	if len(todo) == 0 {
 		return nil
 	}
-	w, err := db.wizard(ctx, s.obj.typ)
+	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("database %s: %w", db.spec.name, err)
 	}
-	if s.act == actCreate {
-		err = w.Create(ctx, s.rec)
-		if errors.Is(err, errors.ErrExists) && replace {
-			err = w.Update(ctx, s.rec)
+	defer tx.Rollback() // after a Commit, a no-op
+	writes := make([]sorcery.Write, 0, min(batchSize, len(todo)))
+	for start := 0; start < len(todo); {
+		t := todo[start].obj.typ
+		end := start
+		writes = writes[:0]
+		for end < len(todo) && end-start < batchSize && todo[end].obj.typ == t {
+			op := sorcery.OperationCreate
+			if todo[end].act == actUpdate {
+				op = sorcery.OperationUpdate
+			}
+			writes = append(writes, sorcery.Write{Op: op, Record: todo[end].rec})
+			end++
 		}
-		return err
+		w, err := db.wizard(ctx, t)
+		if err != nil {
+			return err
+		}
+		if err := w.WriteBatchTx(ctx, tx, writes); err != nil {
+			return writeFailure(db, todo[start:end], err)
+		}
+		done(end - start)
+		start = end
 	}
-	err = w.Update(ctx, s.rec)
-	if errors.Is(err, errors.ErrNotFound) {
-		err = w.Create(ctx, s.rec)
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("database %s: commit: %w; nothing was written", db.spec.name, err)
 	}
-	return err
+	return nil
+}
+
+// writeFailure reports a batch of the import that failed with err: at each object the
+// database refused, or else as a whole.
+func writeFailure(db *database, batch []step, err error) error {
+	const after = "nothing was written: the import is one transaction"
+	var ps problems
+	for _, we := range writeErrors(err) {
+		if we.Index >= 0 && we.Index < len(batch) {
+			s := batch[we.Index]
+			ps = append(ps, problemf(s.obj.where, "%s: table %s refused the %s: %s", s.obj, s.obj.typ.table, we.Op, plain(we.Err)))
+		}
+	}
+	if len(ps) == 0 {
+		return fmt.Errorf("database %s: %w; %s", db.spec.name, err, after)
+	}
+	ps = append(ps, problem{what: after})
+	return ps
+}
+
+// writeErrors returns every *sorcery.WriteError in err's tree.
+func writeErrors(err error) []*sorcery.WriteError {
+	var out []*sorcery.WriteError
+	var walk func(error)
+	walk = func(e error) {
+		switch x := e.(type) {
+		case *sorcery.WriteError:
+			out = append(out, x)
+		case interface{ Unwrap() []error }:
+			for _, e := range x.Unwrap() {
+				walk(e)
+			}
+		case interface{ Unwrap() error }:
+			walk(x.Unwrap())
+		}
+	}
+	walk(err)
+	return out
 }
 
 // writePlan writes what a dry run would do: each object created or updated, with its

@@ -6,11 +6,14 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/mattn/go-isatty"
 )
 
-// progress draws a one-line progress bar, redrawn in place with a carriage return:
+// progress draws a one-line progress bar, redrawn in place with a carriage return, with
+// the rate so far and the time left at that rate:
 //
-//	importing [##############----------------]  480/1000  48%
+//	importing [##############----------------]  4800/10000  48%   9600/s  ETA 1s
 //
 // A nil *progress draws nothing, so callers need not check whether the bar is on.
 type progress struct {
@@ -55,14 +58,11 @@ func newProgress(w io.Writer, mode, label string, total int) (*progress, error) 
 	return p, nil
 }
 
-// isTerminal reports whether w is a terminal (a character device: a console or a pty).
+// isTerminal reports whether w is a terminal: a console or a pty. Other character devices,
+// such as /dev/null, are not.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && isatty.IsTerminal(f.Fd())
 }
 
 // add counts n more items done and redraws the bar when it is due.
@@ -99,9 +99,28 @@ func (p *progress) draw(now time.Time) {
 		pct = min(100, p.done*100/p.total)
 	}
 	digits := len(fmt.Sprint(p.total))
-	s := fmt.Sprintf("%s [%s%s] %*d/%d %3d%%", p.label,
-		strings.Repeat("#", filled), strings.Repeat("-", barWidth-filled), digits, p.done, p.total, pct)
+	s := fmt.Sprintf("%s [%s%s] %*d/%d %3d%% %s", p.label,
+		strings.Repeat("#", filled), strings.Repeat("-", barWidth-filled), digits, p.done, p.total, pct,
+		p.pace(now.Sub(p.start)))
 	pad := max(0, p.width-len(s))
 	p.width = max(p.width, len(s))
 	fmt.Fprintf(p.w, "\r%s%s", s, strings.Repeat(" ", pad))
+}
+
+// pace returns the rate of items per second over elapsed and the time left at that rate,
+// "done in" the time taken once every item is done, or dashes before anything is known.
+func (p *progress) pace(elapsed time.Duration) string {
+	if elapsed <= 0 || p.done == 0 {
+		return fmt.Sprintf("%7s/s  ETA -", "-")
+	}
+	rate := float64(p.done) / elapsed.Seconds()
+	if p.done >= p.total {
+		took := elapsed.Round(100 * time.Millisecond)
+		if elapsed < time.Second {
+			took = elapsed.Round(time.Millisecond)
+		}
+		return fmt.Sprintf("%7.0f/s  done in %v", rate, took)
+	}
+	left := time.Duration(float64(p.total-p.done) / rate * float64(time.Second))
+	return fmt.Sprintf("%7.0f/s  ETA %v", rate, left.Round(time.Second))
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -31,19 +32,24 @@ func newTestProgress(t *testing.T, total int, delay time.Duration) (*progress, *
 func TestProgressRedrawsInPlaceAtMostEveryTenthOfASecond(t *testing.T) {
 	p, buf, clock := newTestProgress(t, 200, 0)
 	p.add(1)
-	assert.Equal(t, "\rimporting [------------------------------]   1/200   0%", buf.String())
+	assert.Equal(t, "\rimporting [------------------------------]   1/200   0%       -/s  ETA -", buf.String())
 	buf.Reset()
 	p.add(49) // within 100ms of the last drawing: nothing
 	assert.Empty(t, buf.String())
-	clock.advance(progressEvery)
+	clock.advance(4 * progressEvery)
 	p.add(50)
-	assert.Equal(t, "\rimporting [###############---------------] 100/200  50%", buf.String())
+	assert.Equal(t, "\rimporting [###############---------------] 100/200  50%     250/s  ETA 0s", buf.String(),
+		"100 in 0.4s: 250 a second, 0.4s left")
 	buf.Reset()
-	p.add(100) // the last item is always drawn
-	assert.Equal(t, "\rimporting [##############################] 200/200 100%", buf.String())
+	clock.advance(16 * progressEvery)
+	p.add(50)
+	assert.Equal(t, "\rimporting [######################--------] 150/200  75%      75/s  ETA 1s", buf.String())
+	buf.Reset()
+	p.add(50) // the last item is always drawn
+	assert.Equal(t, "\rimporting [##############################] 200/200 100%     100/s  done in 2s", buf.String())
 	buf.Reset()
 	p.finish()
-	assert.Equal(t, "\rimporting [##############################] 200/200 100%\n", buf.String())
+	assert.Equal(t, "\rimporting [##############################] 200/200 100%     100/s  done in 2s\n", buf.String())
 }
 
 func TestProgressStaysQuietForShortTasks(t *testing.T) {
@@ -58,10 +64,10 @@ func TestProgressStaysQuietForShortTasks(t *testing.T) {
 	p.add(5)
 	clock.advance(progressDelay)
 	p.add(1)
-	assert.Equal(t, "\rimporting [##################------------]  6/10  60%", buf.String())
+	assert.Equal(t, "\rimporting [##################------------]  6/10  60%      20/s  ETA 0s", buf.String())
 	p.add(4)
 	p.finish()
-	assert.True(t, strings.HasSuffix(buf.String(), "10/10 100%\n"), "%q", buf.String())
+	assert.True(t, strings.HasSuffix(buf.String(), "10/10 100%      33/s  done in 300ms\n"), "%q", buf.String())
 }
 
 func TestProgressIsOffUnlessAskedOrOnATerminal(t *testing.T) {
@@ -74,4 +80,17 @@ func TestProgressIsOffUnlessAskedOrOnATerminal(t *testing.T) {
 		p.finish()
 	}
 	assert.Empty(t, buf.String())
+}
+
+func TestProgressIsNotATerminalOnDevNull(t *testing.T) {
+	f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	require.NoError(t, err)
+	defer f.Close()
+	fi, err := f.Stat()
+	require.NoError(t, err)
+	require.NotZero(t, fi.Mode()&os.ModeCharDevice, "/dev/null is a character device")
+	assert.False(t, isTerminal(f), "/dev/null is not a terminal")
+	p, err := newProgress(f, "auto", "importing", 10)
+	require.NoError(t, err)
+	assert.Nil(t, p, "no bar on /dev/null")
 }
