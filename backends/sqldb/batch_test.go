@@ -93,4 +93,3 @@ func TestBatchTxSpansTablesAllOrNothing(t *testing.T) {
 		assert.ErrorIs(t, wa.WriteBatchTx(t.Context(), nil, creates("a", 1)), errors.ErrInvalid, "no transaction")
 	})
 }
-
