@@ -116,7 +116,7 @@ func TestCodecTruthValues(t *testing.T) {
 	}
 }
 
-func TestCodecRejectsBadValuesNamingFieldAndValue(t *testing.T) {
+func TestCodecRejectsBadValuesNamingTheFieldNotTheValue(t *testing.T) {
 	c, err := sorcery.NewCodec[Kinds](nil)
 	require.NoError(t, err)
 	cases := []struct{ field, value, want string }{
@@ -127,8 +127,8 @@ func TestCodecRejectsBadValuesNamingFieldAndValue(t *testing.T) {
 		{"f64", "pi", "not a number"},
 		{"timeout", "soon", "not a duration"},
 		{"ports", "5060,http", "not a number"},
-		{"addr", "not-an-ip", ""},
-		{"level", "**x", "stars only"},
+		{"addr", "not-an-ip", "not a valid netip.Addr"},
+		{"level", "**x", "not a valid sorcery_test.level"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.field, func(t *testing.T) {
@@ -136,11 +136,7 @@ func TestCodecRejectsBadValuesNamingFieldAndValue(t *testing.T) {
 			require.Error(t, err, "%s=%s", tc.field, tc.value)
 			assert.ErrorIs(t, err, errors.ErrInvalid)
 			assert.ErrorContains(t, err, fmt.Sprintf("%q", tc.field))
-			wantValue := tc.value
-			if tc.field == "ports" {
-				wantValue = "http"
-			}
-			assert.ErrorContains(t, err, fmt.Sprintf("%q", wantValue))
+			assert.NotContains(t, err.Error(), fmt.Sprintf("%q", tc.value), "values may be secrets: never in errors")
 			assert.ErrorContains(t, err, tc.want)
 		})
 	}
@@ -229,6 +225,123 @@ func TestRecordCodecPassesRecordsThrough(t *testing.T) {
 	assert.True(t, r.Equal(got))
 	got.Fields[0].Value = "changed"
 	assert.Equal(t, "1", r.Fields[0].Value, "decode copies")
+}
+
+func TestCodecDefaultsAreNotSharedBetweenObjects(t *testing.T) {
+	c, err := sorcery.NewCodec[Kinds](nil)
+	require.NoError(t, err)
+	a, err := c.Decode(rec("a"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"ulaw", "alaw"}, a.Allow)
+	assert.Equal(t, 30*time.Second, a.Timeout)
+	assert.Equal(t, "default", a.Context)
+	a.Allow[0] = "changed"
+	b, err := c.Decode(rec("b"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"ulaw", "alaw"}, b.Allow, "a default slice is each object's own")
+	b.Allow = append(b.Allow[:1], "opus")
+	again, err := c.Decode(rec("c", "allow", "g722"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"g722"}, again.Allow, "a slice given replaces its default")
+}
+
+// Wide has more fields than one word of the codec's bit set holds.
+type Wide struct {
+	ID string `sorcery:"id"`
+	A  [70]struct {
+		V string
+	} `sorcery:"-"`
+	F00, F01, F02, F03, F04, F05, F06, F07, F08, F09 []string
+	F10, F11, F12, F13, F14, F15, F16, F17, F18, F19 []string
+	F20, F21, F22, F23, F24, F25, F26, F27, F28, F29 []string
+	F30, F31, F32, F33, F34, F35, F36, F37, F38, F39 []string
+	F40, F41, F42, F43, F44, F45, F46, F47, F48, F49 []string
+	F50, F51, F52, F53, F54, F55, F56, F57, F58, F59 []string
+	F60, F61, F62, F63, F64, F65, F66, F67, F68, F69 []string
+	Last                                             []string `sorcery:"last,default=x,y"`
+}
+
+func TestCodecDecodesStructsOfManyFields(t *testing.T) {
+	c, err := sorcery.NewCodec[Wide](nil)
+	require.NoError(t, err)
+	w, err := c.Decode(rec("w", "f69", "a", "F69", "b", "last", "z", "LAST", "q", "f00", "c"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a", "b"}, w.F69)
+	assert.Equal(t, []string{"z", "q"}, w.Last)
+	assert.Equal(t, []string{"c"}, w.F00)
+	w, err = c.Decode(rec("w"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"x", "y"}, w.Last)
+	_, err = c.Decode(rec("w", "f70", "a"))
+	assert.ErrorIs(t, err, errors.ErrInvalid)
+}
+
+// Endpoint4 is the struct of the codec benchmark: strings, and a list from repeated fields.
+type Endpoint4 struct {
+	ID      string   `sorcery:"id"`
+	Context string   `sorcery:"context"`
+	Allow   []string `sorcery:"allow"`
+	Aors    string   `sorcery:"aors"`
+}
+
+// decodeByHand is what a program would write instead of the codec for Endpoint4, doing the
+// same work: names without case, comma lists, unknown fields rejected.
+func decodeByHand(r sorcery.Record) (Endpoint4, error) {
+	e := Endpoint4{ID: r.ID}
+	for _, f := range r.Fields {
+		switch {
+		case f.Name == "context" || strings.EqualFold(f.Name, "context"):
+			e.Context = f.Value
+		case f.Name == "allow" || strings.EqualFold(f.Name, "allow"):
+			for s := f.Value; s != ""; {
+				var part string
+				part, s, _ = strings.Cut(s, ",")
+				if part = strings.TrimSpace(part); part != "" {
+					e.Allow = append(e.Allow, part)
+				}
+			}
+		case f.Name == "aors" || strings.EqualFold(f.Name, "aors"):
+			e.Aors = f.Value
+		default:
+			return Endpoint4{}, fmt.Errorf("sorcery: unknown field %q: %w", f.Name, errors.ErrInvalid)
+		}
+	}
+	return e, nil
+}
+
+func TestDecodeByHandAgreesWithTheCodec(t *testing.T) {
+	c, err := sorcery.NewCodec[Endpoint4](nil)
+	require.NoError(t, err)
+	r := rec("alice", "context", "internal", "allow", "ulaw", "allow", "alaw, g722", "aors", "alice")
+	want, err := decodeByHand(r)
+	require.NoError(t, err)
+	got, err := c.Decode(r)
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+}
+
+// BenchmarkCodecDecode4 compares the default codec with decodeByHand on the same record:
+// run them together, side by side.
+func BenchmarkCodecDecode4(b *testing.B) {
+	r := rec("alice", "context", "internal", "allow", "ulaw", "allow", "alaw", "aors", "alice")
+	b.Run("codec", func(b *testing.B) {
+		c, err := sorcery.NewCodec[Endpoint4](nil)
+		require.NoError(b, err)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := c.Decode(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("by-hand", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := decodeByHand(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 func BenchmarkCodecDecode(b *testing.B) {

@@ -3,6 +3,7 @@ package sorcery_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gosorcery/gosorcery/errors"
 	"github.com/gosorcery/gosorcery/sorcery"
@@ -65,6 +66,52 @@ func FuzzCodecDecode(f *testing.F) {
 		}
 		enc2, err := c.Encode(again)
 		if err != nil || !enc.Equal(enc2) {
+			t.Fatalf("not a round trip: %+v then %+v (%v)", enc, enc2, err)
+		}
+	})
+}
+
+// Direct has only fields the codec sets through typed pointers (its direct path).
+type Direct struct {
+	ID      string            `sorcery:"id"`
+	Name    string            `sorcery:"name,default=x"`
+	On      bool              `sorcery:"on,default=yes"`
+	I8      int8              `sorcery:"i8"`
+	U16     uint16            `sorcery:"u16"`
+	I       int               `sorcery:"i"`
+	F32     float32           `sorcery:"f32"`
+	Timeout time.Duration     `sorcery:"timeout,default=1.5"`
+	Allow   []string          `sorcery:"allow,default=ulaw,alaw"`
+	Ext     map[string]string `sorcery:"@"`
+}
+
+// FuzzCodecDecodeDirect is FuzzCodecDecode on the codec's direct path.
+func FuzzCodecDecodeDirect(f *testing.F) {
+	f.Add("a", "allow", "ulaw, ,alaw", "i8", "-128", "timeout", "0.000000001")
+	f.Add("b", "ALLOW", "", "u16", "65536", "@x", "y")
+	f.Add("c", "on", "maybe", "f32", "1e39", "name", "")
+	c, err := sorcery.NewCodec[Direct](nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, id, n1, v1, n2, v2, n3, v3 string) {
+		r := sorcery.Record{ID: id, Fields: sorcery.Fields{{Name: n1, Value: v1}, {Name: n2, Value: v2}, {Name: n3, Value: v3}}}
+		obj, err := c.Decode(r)
+		if err != nil {
+			if !errors.Is(err, errors.ErrInvalid) {
+				t.Fatalf("Decode(%+v): %v", r, err)
+			}
+			return
+		}
+		enc, err := c.Encode(obj)
+		if err != nil {
+			t.Fatalf("Encode of a decoded object: %v", err)
+		}
+		again, err := c.Decode(enc)
+		if err != nil {
+			t.Fatalf("Decode(Encode(Decode(r))) of %+v: %v", r, err)
+		}
+		if enc2, err := c.Encode(again); err != nil || !enc.Equal(enc2) {
 			t.Fatalf("not a round trip: %+v then %+v (%v)", enc, enc2, err)
 		}
 	})
