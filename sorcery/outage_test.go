@@ -78,12 +78,46 @@ func (l *callLog) tooSoon(since time.Time, recheck time.Duration) []string {
 	return out
 }
 
-// runOutage caches outageObjects objects served by w (reached through proxy), then, for a
-// cut and for a blackhole of outagePhase each, with the source restored in between, reads
-// every object every outageReadStep and fails the test on any read that does not serve it.
+// starvedGap is the longest gap between two reads of one object that the outage tests
+// accept as keeping to their schedule: an entry read at least every (maximum − stale) is
+// read between its stale point and its expiry. A longer gap, on a machine too busy to run
+// the reader every outageReadStep, lets an entry expire unread, legitimately, and the
+// attempt proves nothing.
+const starvedGap = outageMaximum - outageStale - 20*time.Millisecond
+
+// outageRun is what one attempt of runOutage saw.
+type outageRun struct {
+	failures []string      // reads that did not serve the cached object
+	starved  time.Duration // the longest gap between two reads of one object
+	tooSoon  []string      // source calls of one id closer than ErrorRecheck
+	stats    cache.Stats
+}
+
+// runOutage runs the outage scenario up to three times, until one attempt keeps to its
+// schedule (see starvedGap), and fails the test on what that attempt saw.
 func runOutage(t *testing.T, w sorcery.Wizard, proxy *tcpproxy.Proxy) {
+	t.Helper()
+	var r outageRun
+	for attempt := 1; attempt <= 3; attempt++ {
+		r = outageAttempt(t, w, proxy)
+		t.Logf("attempt %d: %d failed reads, longest gap between reads of one object %v, cache: %d refresh errors, %d expired, %d updated",
+			attempt, len(r.failures), r.starved, r.stats.RefreshErrors, r.stats.Expired, r.stats.RefreshUpdated)
+		if r.starved <= starvedGap {
+			break
+		}
+	}
+	require.LessOrEqual(t, r.starved, starvedGap, "the reader could not keep to its schedule in three attempts: the machine is too busy")
+	assert.Empty(t, r.failures[:min(len(r.failures), 5)], "failed reads of cached objects (the first 5 of %d)", len(r.failures))
+	assert.Empty(t, r.tooSoon, "source calls of one id closer than ErrorRecheck (%v)", outageStale)
+	assert.Zero(t, r.stats.Expired, "cached objects expired during the outages")
+}
+
+// outageAttempt caches outageObjects objects served by w (reached through proxy), then, for
+// a cut and for a blackhole of outagePhase each, with the source restored in between, reads
+// every object every outageReadStep, and reports what it saw.
+func outageAttempt(t *testing.T, w sorcery.Wizard, proxy *tcpproxy.Proxy) (r outageRun) {
 	s := sorcery.New(&sorcery.Options{Logger: slog.New(slog.DiscardHandler)}) // the outage warnings are expected
-	t.Cleanup(func() { s.Close() })
+	defer s.Close()
 	ep, err := sorcery.Register[outageEndpoint](s, "endpoint", nil)
 	require.NoError(t, err)
 	require.NoError(t, ep.AddCache(&cache.Options{
@@ -93,31 +127,32 @@ func runOutage(t *testing.T, w sorcery.Wizard, proxy *tcpproxy.Proxy) {
 	require.NoError(t, ep.AddWizard("source", log, nil))
 
 	ids := make([]string, outageObjects)
+	last := make([]time.Time, outageObjects)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("ep%02d", i)
 		got, found, err := ep.Retrieve(t.Context(), ids[i])
 		require.NoError(t, err)
 		require.True(t, found, ids[i])
 		require.Equal(t, "ctx-"+ids[i], got.Context)
+		last[i] = time.Now()
 	}
 
 	read := func(phase string, d time.Duration) {
-		t.Helper()
-		failed, reads := 0, 0
 		for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(outageReadStep) {
-			for _, id := range ids {
+			for i, id := range ids {
+				now := time.Now()
+				gap := now.Sub(last[i])
+				if len(r.failures) == 0 { // a failed read may block: gaps after it prove nothing
+					r.starved = max(r.starved, gap)
+				}
+				last[i] = now
 				got, found, err := ep.Retrieve(t.Context(), id)
-				reads++
 				if err != nil || !found || got.Context != "ctx-"+id {
-					failed++
-					if failed <= 3 {
-						t.Errorf("%s: read of %s: found %v, err %v", phase, id, found, err)
-					}
+					r.failures = append(r.failures, fmt.Sprintf("%s: read of %s, %v after the previous read began: found %v, err %v",
+						phase, id, gap, found, err))
 				}
 			}
 		}
-		t.Logf("%s: %d reads, %d failed", phase, reads, failed)
-		assert.Zero(t, failed, "%s: failed reads of cached objects", phase)
 	}
 
 	start := time.Now()
@@ -130,11 +165,9 @@ func runOutage(t *testing.T, w sorcery.Wizard, proxy *tcpproxy.Proxy) {
 	read("blackhole", outagePhase)
 	proxy.Restore()
 	read("restored after the blackhole", 2*outageMaximum)
-
-	assert.Empty(t, log.tooSoon(start, outageStale), "source calls of one id closer than ErrorRecheck (%v)", outageStale)
-	st := ep.Cache().Stats()
-	t.Logf("cache: %d refresh errors, %d expired, %d updated", st.RefreshErrors, st.Expired, st.RefreshUpdated)
-	assert.Zero(t, st.Expired, "cached objects expired during the outages")
+	r.tooSoon = log.tooSoon(start, outageStale)
+	r.stats = ep.Cache().Stats()
+	return r
 }
 
 func TestOutageOfPostgreSQLLosesNoCachedObject(t *testing.T) {
