@@ -115,8 +115,11 @@ func TestStatsCountCallsByOperationAndOutcome(t *testing.T) {
 }
 
 func TestLatencyBucketsAreIncreasing(t *testing.T) {
-	for i := 1; i < len(sorcery.LatencyBuckets); i++ {
-		assert.Greater(t, sorcery.LatencyBuckets[i], sorcery.LatencyBuckets[i-1])
+	b := sorcery.LatencyBuckets()
+	for i := 1; i < len(b); i++ {
+		assert.Greater(t, b[i], b[i-1])
 	}
-	assert.Equal(t, 10*time.Second, sorcery.LatencyBuckets[len(sorcery.LatencyBuckets)-1])
+	assert.Equal(t, 10*time.Second, b[len(b)-1])
+	b[0] = time.Hour
+	assert.Equal(t, 100*time.Microsecond, sorcery.LatencyBuckets()[0], "a copy")
 }

@@ -46,9 +46,9 @@ func (o Op) String() string {
 	return "Op(" + strconv.Itoa(int(o)) + ")"
 }
 
-// ParseOp parses an operator as written after a field name in Asterisk's realtime lookups.
+// parseOp parses an operator as written after a field name in Asterisk's realtime lookups.
 // It accepts =, ==, !=, <>, <, <=, >, >=, LIKE, REGEXP and ~, the words in any case.
-func ParseOp(s string) (Op, error) {
+func parseOp(s string) (Op, error) {
 	switch strings.ToUpper(strings.TrimSpace(s)) {
 	case "=", "==":
 		return OpEqual, nil
@@ -88,7 +88,7 @@ func ParseCondition(name, value string) (Condition, error) {
 	}
 	c := Condition{Field: field, Op: OpEqual, Value: value}
 	if hasOp {
-		o, err := ParseOp(op)
+		o, err := parseOp(op)
 		if err != nil {
 			return Condition{}, fmt.Errorf("sorcery: condition %q: %w", name, err)
 		}

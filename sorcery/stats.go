@@ -1,6 +1,7 @@
 package sorcery
 
 import (
+	"slices"
 	"sync/atomic"
 	"time"
 )
@@ -53,9 +54,8 @@ func (o Outcome) String() string {
 	return "unknown"
 }
 
-// LatencyBuckets are the upper bounds of the latency histogram kept for every wizard and
-// operation. A call slower than the last bound counts only in the histogram's total.
-var LatencyBuckets = [...]time.Duration{
+// latencyBuckets are the upper bounds of the latency histogram: see [LatencyBuckets].
+var latencyBuckets = [...]time.Duration{
 	100 * time.Microsecond, 250 * time.Microsecond, 500 * time.Microsecond,
 	time.Millisecond, 2500 * time.Microsecond, 5 * time.Millisecond,
 	10 * time.Millisecond, 25 * time.Millisecond, 50 * time.Millisecond,
@@ -63,7 +63,13 @@ var LatencyBuckets = [...]time.Duration{
 	time.Second, 2500 * time.Millisecond, 5 * time.Second, 10 * time.Second,
 }
 
-const numBuckets = len(LatencyBuckets)
+const numBuckets = len(latencyBuckets)
+
+// LatencyBuckets returns the upper bounds of the latency histogram kept for every wizard and
+// operation ([Histogram]), in increasing order: a fresh copy, so that they cannot be changed
+// under the counters. A call slower than the last bound counts only in the histogram's
+// total. Exporters (sorceryprom) label their buckets with them.
+func LatencyBuckets() []time.Duration { return slices.Clone(latencyBuckets[:]) }
 
 // Stats is a snapshot of the counters of a [Sorcery], taken by [Sorcery.Stats].
 type Stats struct {
@@ -103,7 +109,7 @@ func (o OperationStats) Calls() uint64 { return o.Found + o.NotFound + o.OK + o.
 type Histogram struct {
 	Count   uint64
 	Sum     time.Duration
-	Buckets [numBuckets]uint64 // Buckets[i] counts calls at most LatencyBuckets[i] and above the bound before it
+	Buckets [numBuckets]uint64 // Buckets[i] counts calls at most LatencyBuckets()[i] and above the bound before it
 }
 
 // wizardCounters are the always-on counters of one wizard.
@@ -122,7 +128,7 @@ func (c *wizardCounters) record(op Operation, out Outcome, d time.Duration) {
 	oc.outcomes[out].Add(1)
 	oc.sum.Add(int64(d))
 	i := 0
-	for i < numBuckets && d > LatencyBuckets[i] {
+	for i < numBuckets && d > latencyBuckets[i] {
 		i++
 	}
 	oc.buckets[i].Add(1)

@@ -46,13 +46,13 @@ func SchemaStatements(d Dialect) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return SplitStatements(text), nil
+	return splitStatements(text), nil
 }
 
-// SplitStatements splits an SQL schema file into its statements, for drivers that run one
+// splitStatements splits an SQL schema file into its statements, for drivers that run one
 // statement per Exec: each statement ends with ';' at the end of a line; "--" comment lines
 // and blank lines are dropped, and so is the ';'.
-func SplitStatements(text string) []string {
+func splitStatements(text string) []string {
 	var (
 		stmts []string
 		cur   strings.Builder

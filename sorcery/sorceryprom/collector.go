@@ -71,9 +71,10 @@ func (c *Collector) collectWizard(ch chan<- prometheus.Metric, typeName string, 
 			ch <- prometheus.MustNewConstMetric(c.descs.wizardCalls, prometheus.CounterValue, float64(cnt.n),
 				typeName, ws.Name, opName, cnt.outcome.String())
 		}
-		buckets := make(map[float64]uint64, len(sorcery.LatencyBuckets))
+		bounds := sorcery.LatencyBuckets()
+		buckets := make(map[float64]uint64, len(bounds))
 		var cum uint64
-		for i, ub := range sorcery.LatencyBuckets {
+		for i, ub := range bounds {
 			cum += op.Latency.Buckets[i]
 			buckets[ub.Seconds()] = cum
 		}

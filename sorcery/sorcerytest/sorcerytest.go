@@ -17,8 +17,10 @@ import (
 	"github.com/gosorcery/gosorcery/sorcery"
 )
 
-// Columns are the field names the seeded records use, id first. allow is multi-valued.
-var Columns = []string{"id", "name", "context", "max_contacts", "allow"}
+// Columns returns the field names the records of [Seed] use, id first (allow is
+// multi-valued): what a wizard over a fixed schema, such as an SQL table, must store to pass
+// [Run]. A fresh slice on every call.
+func Columns() []string { return []string{"id", "name", "context", "max_contacts", "allow"} }
 
 // Harness opens the wizard under test holding exactly the seed records (none when seed is
 // empty), and registers any cleanup with t.Cleanup. Run calls it once per subtest; the
