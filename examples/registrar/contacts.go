@@ -2,17 +2,19 @@ package registrar
 
 import (
 	"cmp"
+	"context"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/gosorcery/gosorcery/errors"
 	"github.com/gosorcery/gosorcery/examples/internal/pjsip"
+	"github.com/gosorcery/gosorcery/sorcery"
 )
 
 // noExpires marks an expiration that a request did not give.
@@ -93,10 +95,15 @@ func uriKey(u sip.Uri) string {
 	return b.String()
 }
 
-// contactID returns the id Asterisk gives a contact: "<aor>;@<md5 of the uri>".
-func contactID(aor, key string) string {
-	return aor + ";@" + md5Hex(key)
+// contactID returns the id Asterisk gives a new contact of aor (res_pjsip/location.c,
+// ast_sip_location_create_contact): "<aor>;@<md5 of the contact URI as written>".
+func contactID(aor, uri string) string {
+	return aor + ";@" + md5Hex(uri)
 }
+
+// contactPrefix is the prefix of the ids of aor's contacts, by which Asterisk retrieves them
+// (res_pjsip/location.c: ast_sorcery_retrieve_by_prefix with "<aor>;@").
+func contactPrefix(aor string) string { return aor + ";@" }
 
 // binding is one contact a REGISTER asks for.
 type binding struct {
@@ -110,65 +117,138 @@ type update struct {
 	removeAll bool // "Contact: *" with Expires: 0
 	bindings  []binding
 
-	// Recorded with every contact added or refreshed.
-	endpoint, userAgent, callID, viaAddr string
-	viaPort                              int
+	// Recorded with every contact added; userAgent and regServer with every one refreshed
+	// too, as res_pjsip_registrar does.
+	endpoint, userAgent, callID, viaAddr, regServer string
+	viaPort                                         int
 }
 
 // errTooManyContacts refuses a registration that would leave an AOR with more than
 // max_contacts contacts.
 var errTooManyContacts = errors.New("the registration would exceed max_contacts")
 
-// location keeps the registered contacts of every AOR in memory, as Asterisk's res_pjsip
-// keeps them in its own store (astdb by default). It is safe for concurrent use.
-type location struct {
-	mu   sync.Mutex                          // guards aors
-	aors map[string]map[string]pjsip.Contact // AOR id → contact id → contact
+// ContactStore keeps the registered contacts of every AOR, under Asterisk's contact ids
+// ("<aor>;@<hash>"). A *sorcery.Type[pjsip.Contact] is one — typically a full-backend memory
+// cache in front of an SQL wizard over ps_contacts, so that the contacts of an AOR are found
+// by id prefix in memory, and keep being found while the database is down.
+//
+// Search is asked only for an id prefix. Create of an id that exists returns an error
+// matching errors.ErrExists, Update and Delete of one that does not errors.ErrNotFound; any
+// other error means the store could not be changed.
+type ContactStore interface {
+	Search(ctx context.Context, q sorcery.Query) ([]pjsip.Contact, error)
+	Create(ctx context.Context, c pjsip.Contact) error
+	Update(ctx context.Context, c pjsip.Contact) error
+	Delete(ctx context.Context, id string) error
 }
 
-func newLocation() *location {
-	return &location{aors: make(map[string]map[string]pjsip.Contact)}
+// change is what one REGISTER does to the contacts of an AOR: [plan] computes it from the
+// contacts stored, [store] writes it.
+type change struct {
+	put    []pjsip.Contact // added or refreshed
+	stored map[string]bool // the ids of put that are stored already: an update, not a create
+	remove []string        // removed by the request, or to make room
+	after  []pjsip.Contact // the AOR's live contacts once the change is written, sorted by URI
 }
 
-// apply applies u to the contacts of aor at now, following res_pjsip_registrar: bindings
-// with a zero expiration are removed (a missing one is no error), others are added or
-// refreshed. When the result exceeds aor.MaxContacts, remove_existing lets it through by
-// removing the contacts this request did not touch, soonest to expire first; without it, or
-// when the request alone exceeds the limit, nothing changes and errTooManyContacts is
-// returned. It returns the AOR's contacts after, sorted by URI.
-func (l *location) apply(aor pjsip.Aor, now time.Time, u update) ([]pjsip.Contact, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	current := l.live(aor.ID, now)
-	next := make(map[string]pjsip.Contact, len(current)+len(u.bindings))
-	if !u.removeAll {
-		for id, c := range current {
+// empty reports whether the change writes nothing.
+func (c change) empty() bool { return len(c.put) == 0 && len(c.remove) == 0 }
+
+// plan computes what u does to aor's contacts current at now, following res_pjsip_registrar's
+// register_aor_core: bindings with a zero expiration remove their contact (a missing one is no
+// error), others add or refresh one; a refresh keeps the contact's id and URI and renews its
+// expiration, qualify_frequency, user agent and reg_server. Contacts expired at now do not count
+// (res_pjsip/location.c's contact_expire drops them when it reads an AOR); removing them from
+// the store is left to the pruning, so that a request that changes nothing writes nothing.
+//
+// The limit, max_contacts, is checked as Asterisk checks it: without remove_existing the
+// contacts after the request (current, plus added, minus removed) must fit; with it, the
+// request's own (added plus refreshed, minus removed) must, and the contacts it did not touch
+// make room, soonest to expire first. When the limit is not met, plan returns
+// errTooManyContacts.
+func plan(aor pjsip.Aor, current []pjsip.Contact, now time.Time, u update) (change, error) {
+	ch := change{stored: map[string]bool{}}
+	live := make(map[string]pjsip.Contact, len(current)) // by id
+	for _, c := range current {
+		if c.ExpirationTime > now.Unix() { // the expired are the pruning's: see Registrar.prune
+			live[c.ID] = c
+		}
+	}
+	byKey := make(map[string]string, len(live)) // uriKey → id
+	for id, c := range live {
+		byKey[storedKey(c.URI)] = id
+	}
+
+	next := make(map[string]pjsip.Contact, len(live)+len(u.bindings))
+	if u.removeAll {
+		for id := range live {
+			ch.remove = append(ch.remove, id)
+		}
+	} else {
+		for id, c := range live {
 			next[id] = c
 		}
 	}
-	touched := make(map[string]bool, len(u.bindings))
+	touched := map[string]bool{}
+	added, updated, deleted := 0, 0, 0
 	for _, b := range u.bindings {
-		id := contactID(aor.ID, b.key)
-		if b.expires == 0 {
-			delete(next, id)
-			continue
-		}
-		touched[id] = true
-		next[id] = pjsip.Contact{
-			ID:               id,
-			URI:              b.uri,
-			ExpirationTime:   now.Unix() + b.expires,
-			QualifyFrequency: aor.QualifyFrequency,
-			UserAgent:        u.userAgent,
-			Endpoint:         u.endpoint,
-			ViaAddr:          u.viaAddr,
-			ViaPort:          u.viaPort,
-			CallID:           u.callID,
+		id, exists := byKey[b.key]
+		switch {
+		case exists && b.expires == 0:
+			if _, ok := next[id]; ok {
+				deleted++
+				delete(next, id)
+				ch.remove = append(ch.remove, id)
+			}
+			delete(touched, id)
+		case exists:
+			c := next[id]
+			if _, ok := next[id]; !ok { // removed by an earlier binding of the same request
+				c = live[id]
+			}
+			if !touched[id] {
+				updated++
+			}
+			c.ExpirationTime = now.Unix() + b.expires
+			c.QualifyFrequency = aor.QualifyFrequency
+			if u.userAgent != "" {
+				c.UserAgent = u.userAgent
+			}
+			if u.regServer != "" {
+				c.RegServer = u.regServer
+			}
+			next[id], touched[id] = c, true
+			ch.stored[id] = true
+		case b.expires == 0:
+			// Removing a contact that is not there: forgiven, as Asterisk does.
+		default:
+			id = contactID(aor.ID, b.uri)
+			if !touched[id] {
+				added++
+			}
+			byKey[b.key] = id
+			next[id] = pjsip.Contact{
+				ID:               id,
+				URI:              b.uri,
+				ExpirationTime:   now.Unix() + b.expires,
+				QualifyFrequency: aor.QualifyFrequency,
+				UserAgent:        u.userAgent,
+				Endpoint:         u.endpoint,
+				RegServer:        u.regServer,
+				ViaAddr:          u.viaAddr,
+				ViaPort:          u.viaPort,
+				CallID:           u.callID,
+			}
+			touched[id] = true
 		}
 	}
-	if excess := len(next) - aor.MaxContacts; excess > 0 {
-		if !aor.RemoveExisting || len(touched) > aor.MaxContacts {
-			return nil, errTooManyContacts
+	if u.removeAll {
+		deleted = len(live)
+	}
+
+	if aor.RemoveExisting {
+		if max(added+updated-deleted, 0) > aor.MaxContacts {
+			return change{}, errTooManyContacts
 		}
 		var old []pjsip.Contact
 		for id, c := range next {
@@ -176,61 +256,94 @@ func (l *location) apply(aor pjsip.Aor, now time.Time, u update) ([]pjsip.Contac
 				old = append(old, c)
 			}
 		}
-		slices.SortFunc(old, func(a, b pjsip.Contact) int {
-			return cmp.Or(cmp.Compare(a.ExpirationTime, b.ExpirationTime), cmp.Compare(a.ID, b.ID))
-		})
-		for _, c := range old[:excess] {
-			delete(next, c.ID)
+		if excess := len(old) + len(touched) - aor.MaxContacts; excess > 0 {
+			slices.SortFunc(old, func(a, b pjsip.Contact) int {
+				return cmp.Or(cmp.Compare(a.ExpirationTime, b.ExpirationTime), cmp.Compare(a.ID, b.ID))
+			})
+			for _, c := range old[:min(excess, len(old))] {
+				delete(next, c.ID)
+				ch.remove = append(ch.remove, c.ID)
+			}
+		}
+	} else if len(live)+added-deleted > aor.MaxContacts {
+		return change{}, errTooManyContacts
+	}
+
+	for id := range touched {
+		ch.put = append(ch.put, next[id])
+	}
+	slices.SortFunc(ch.put, func(a, b pjsip.Contact) int { return cmp.Compare(a.ID, b.ID) })
+	slices.Sort(ch.remove)
+	ch.remove = slices.Compact(ch.remove)
+	ch.after = sortedByURI(next)
+	return ch, nil
+}
+
+// storedKey returns the uriKey of a stored contact's URI; a URI that does not parse compares
+// as written.
+func storedKey(uri string) string {
+	var u sip.Uri
+	if err := sip.ParseUri(uri, &u); err != nil {
+		return uri
+	}
+	return uriKey(u)
+}
+
+// store writes ch to cs: the removals (a contact already gone is no error: another instance
+// may have pruned it), then the contacts added or refreshed, each created or updated as the
+// store has it (another instance may have created or removed it meanwhile). It stops at the
+// first failure and returns it.
+func store(ctx context.Context, cs ContactStore, ch change) error {
+	for _, id := range ch.remove {
+		if err := cs.Delete(ctx, id); err != nil && !errors.Is(err, errors.ErrNotFound) {
+			return fmt.Errorf("removing contact %q: %w", id, err)
 		}
 	}
-	if len(next) == 0 {
-		delete(l.aors, aor.ID)
-	} else {
-		l.aors[aor.ID] = next
-	}
-	return sorted(next), nil
-}
-
-// live returns the contacts of aor that have not expired at now, dropping the others. l.mu
-// must be held.
-func (l *location) live(aor string, now time.Time) map[string]pjsip.Contact {
-	cs := l.aors[aor]
-	for id, c := range cs {
-		if c.ExpirationTime <= now.Unix() {
-			delete(cs, id)
+	for _, c := range ch.put {
+		if err := put(ctx, cs, c, ch.stored[c.ID]); err != nil {
+			return fmt.Errorf("storing contact %q: %w", c.ID, err)
 		}
 	}
-	return cs
+	return nil
 }
 
-// contacts returns the contacts of aor that have not expired at now, sorted by URI.
-func (l *location) contacts(aor string, now time.Time) []pjsip.Contact {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	cs := l.live(aor, now)
-	if len(cs) == 0 {
-		delete(l.aors, aor)
+// put stores c, by an update when it is thought stored already and by a create otherwise,
+// trying the other when the store disagrees.
+func put(ctx context.Context, cs ContactStore, c pjsip.Contact, stored bool) error {
+	first, second := cs.Create, cs.Update
+	firstMiss, secondMiss := errors.ErrExists, errors.ErrNotFound
+	if stored {
+		first, second = second, first
+		firstMiss, secondMiss = secondMiss, firstMiss
 	}
-	return sorted(cs)
+	err := first(ctx, c)
+	if !errors.Is(err, firstMiss) {
+		return err
+	}
+	if err = second(ctx, c); errors.Is(err, secondMiss) {
+		return fmt.Errorf("the contact was created and removed meanwhile: %w", errors.ErrUnavailable)
+	}
+	return err
 }
 
-// prune removes every contact expired at now and returns how many it removed.
-func (l *location) prune(now time.Time) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for aor, cs := range l.aors {
-		before := len(cs)
-		l.live(aor, now)
-		n += before - len(cs)
-		if len(cs) == 0 {
-			delete(l.aors, aor)
+// aorContacts returns the contacts stored for aor, live or not.
+func aorContacts(ctx context.Context, cs ContactStore, aor string) ([]pjsip.Contact, error) {
+	return cs.Search(ctx, sorcery.Query{IDPrefix: contactPrefix(aor)})
+}
+
+// liveOnly returns the contacts of cs that have not expired at now, sorted by URI.
+func liveOnly(cs []pjsip.Contact, now time.Time) []pjsip.Contact {
+	out := make([]pjsip.Contact, 0, len(cs))
+	for _, c := range cs {
+		if c.ExpirationTime > now.Unix() {
+			out = append(out, c)
 		}
 	}
-	return n
+	slices.SortFunc(out, func(a, b pjsip.Contact) int { return cmp.Compare(a.URI, b.URI) })
+	return out
 }
 
-func sorted(cs map[string]pjsip.Contact) []pjsip.Contact {
+func sortedByURI(cs map[string]pjsip.Contact) []pjsip.Contact {
 	out := make([]pjsip.Contact, 0, len(cs))
 	for _, c := range cs {
 		out = append(out, c)

@@ -108,24 +108,29 @@ func uris(cs []pjsip.Contact) []string {
 	return out
 }
 
-func TestLocationAddsRefreshesAndRemovesContacts(t *testing.T) {
-	l := newLocation()
+func TestPlanAddsRefreshesAndRemovesContactsAsAsteriskDoes(t *testing.T) {
+	l := &stored{}
 	aor := aorWith(2, false)
 	now := time.Unix(1_700_000_000, 0)
 
-	got, err := l.apply(aor, now, update{bindings: []binding{bind(t, "sip:1001@192.0.2.1:5060", 120)}, endpoint: "1001", userAgent: "phone", callID: "c1", viaAddr: "192.0.2.1", viaPort: 5060})
+	got, err := l.apply(aor, now, update{bindings: []binding{bind(t, "sip:1001@192.0.2.1:5060", 120)}, endpoint: "1001", userAgent: "phone", callID: "c1", viaAddr: "192.0.2.1", viaPort: 5060, regServer: "reg1"})
 	require.NoError(t, err)
 	require.Len(t, got, 1)
 	assert.Equal(t, pjsip.Contact{
 		ID: "1001;@" + md5Hex("sip:1001@192.0.2.1:5060"), URI: "sip:1001@192.0.2.1:5060", ExpirationTime: now.Unix() + 120,
-		UserAgent: "phone", Endpoint: "1001", ViaAddr: "192.0.2.1", ViaPort: 5060, CallID: "c1",
+		UserAgent: "phone", Endpoint: "1001", ViaAddr: "192.0.2.1", ViaPort: 5060, CallID: "c1", RegServer: "reg1",
 	}, got[0])
 
-	// A refresh of the same contact moves its expiration; it does not add one.
-	got, err = l.apply(aor, now.Add(time.Minute), update{bindings: []binding{bind(t, "sip:1001@192.0.2.1:5060", 300)}})
+	// A refresh of the same contact, written otherwise, moves its expiration and keeps its id
+	// and URI; it does not add one. Asterisk does not record the new Call-ID or Via.
+	got, err = l.apply(aor, now.Add(time.Minute), update{bindings: []binding{bind(t, "SIP:1001@192.0.2.1:5060", 300)}, callID: "c2", viaAddr: "192.0.2.7", regServer: "reg2"})
 	require.NoError(t, err)
 	require.Len(t, got, 1)
 	assert.Equal(t, now.Unix()+60+300, got[0].ExpirationTime)
+	assert.Equal(t, "sip:1001@192.0.2.1:5060", got[0].URI)
+	assert.Equal(t, "1001;@"+md5Hex("sip:1001@192.0.2.1:5060"), got[0].ID)
+	assert.Equal(t, []string{"c1", "192.0.2.1", "reg2"}, []string{got[0].CallID, got[0].ViaAddr, got[0].RegServer})
+	assert.Len(t, l.contacts, 1)
 
 	got, err = l.apply(aor, now.Add(time.Minute), update{bindings: []binding{bind(t, "sip:1001@192.0.2.2:5060", 300)}})
 	require.NoError(t, err)
@@ -140,26 +145,26 @@ func TestLocationAddsRefreshesAndRemovesContacts(t *testing.T) {
 	got, err = l.apply(aor, now.Add(time.Minute), update{removeAll: true})
 	require.NoError(t, err)
 	assert.Empty(t, got)
-	assert.Empty(t, l.contacts("1001", now))
+	assert.Empty(t, l.live(now))
 }
 
-func TestLocationEnforcesMaxContacts(t *testing.T) {
+func TestPlanEnforcesMaxContactsAsAsteriskDoes(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	first := update{bindings: []binding{bind(t, "sip:1001@192.0.2.1", 100)}}
 	second := update{bindings: []binding{bind(t, "sip:1001@192.0.2.2", 200)}}
 
 	t.Run("without remove_existing a registration beyond the limit is refused and changes nothing", func(t *testing.T) {
-		l := newLocation()
+		l := &stored{}
 		aor := aorWith(1, false)
 		_, err := l.apply(aor, now, first)
 		require.NoError(t, err)
 		_, err = l.apply(aor, now, second)
 		assert.ErrorIs(t, err, errTooManyContacts)
-		assert.Equal(t, []string{"sip:1001@192.0.2.1"}, uris(l.contacts("1001", now)))
+		assert.Equal(t, []string{"sip:1001@192.0.2.1"}, uris(l.live(now)))
 	})
 
 	t.Run("with remove_existing the contacts closest to expiry make room", func(t *testing.T) {
-		l := newLocation()
+		l := &stored{}
 		aor := aorWith(2, true)
 		_, err := l.apply(aor, now, update{bindings: []binding{bind(t, "sip:1001@192.0.2.1", 300), bind(t, "sip:1001@192.0.2.2", 100)}})
 		require.NoError(t, err)
@@ -168,15 +173,25 @@ func TestLocationEnforcesMaxContacts(t *testing.T) {
 		assert.Equal(t, []string{"sip:1001@192.0.2.1", "sip:1001@192.0.2.3"}, uris(got), "192.0.2.2 expired soonest")
 	})
 
+	t.Run("with remove_existing a refresh of every contact still fits", func(t *testing.T) {
+		l := &stored{}
+		aor := aorWith(2, true)
+		_, err := l.apply(aor, now, update{bindings: []binding{bind(t, "sip:1001@192.0.2.1", 300), bind(t, "sip:1001@192.0.2.2", 100)}})
+		require.NoError(t, err)
+		got, err := l.apply(aor, now, update{bindings: []binding{bind(t, "sip:1001@192.0.2.1", 300), bind(t, "sip:1001@192.0.2.2", 300)}})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"sip:1001@192.0.2.1", "sip:1001@192.0.2.2"}, uris(got))
+	})
+
 	t.Run("a request that alone exceeds the limit is refused even with remove_existing", func(t *testing.T) {
-		l := newLocation()
+		l := &stored{}
 		aor := aorWith(1, true)
 		_, err := l.apply(aor, now, update{bindings: []binding{bind(t, "sip:1001@192.0.2.1", 300), bind(t, "sip:1001@192.0.2.2", 100)}})
 		assert.ErrorIs(t, err, errTooManyContacts)
 	})
 
 	t.Run("expired contacts do not count", func(t *testing.T) {
-		l := newLocation()
+		l := &stored{}
 		aor := aorWith(1, false)
 		_, err := l.apply(aor, now, first)
 		require.NoError(t, err)
@@ -186,20 +201,49 @@ func TestLocationEnforcesMaxContacts(t *testing.T) {
 	})
 }
 
-func TestLocationServesAndPrunesOnlyLiveContacts(t *testing.T) {
-	l := newLocation()
+func TestPlanLeavesExpiredContactsOutAndWritesNothingForAQuery(t *testing.T) {
+	l := &stored{}
 	now := time.Unix(1_700_000_000, 0)
-	_, err := l.apply(aorWith(5, false), now, update{bindings: []binding{bind(t, "sip:1001@192.0.2.1", 60), bind(t, "sip:1001@192.0.2.2", 120)}})
-	require.NoError(t, err)
-	other := aorWith(5, false)
-	other.ID = "1002"
-	_, err = l.apply(other, now, update{bindings: []binding{bind(t, "sip:1002@192.0.2.3", 60)}})
+	aor := aorWith(1, false)
+	_, err := l.apply(aor, now, update{bindings: []binding{bind(t, "sip:1001@192.0.2.1", 60)}})
 	require.NoError(t, err)
 
-	assert.Equal(t, []string{"sip:1001@192.0.2.1", "sip:1001@192.0.2.2"}, uris(l.contacts("1001", now.Add(59*time.Second))))
-	assert.Equal(t, []string{"sip:1001@192.0.2.2"}, uris(l.contacts("1001", now.Add(60*time.Second))), "a contact expires at its expiration time")
+	ch, err := plan(aor, l.contacts, now.Add(59*time.Second), update{})
+	require.NoError(t, err)
+	assert.True(t, ch.empty(), "a query writes nothing")
+	assert.Equal(t, []string{"sip:1001@192.0.2.1"}, uris(ch.after))
 
-	assert.Equal(t, 1, l.prune(now.Add(60*time.Second)), "1002's contact; 1001's was dropped when read")
-	assert.Equal(t, 1, l.prune(now.Add(120*time.Second)))
-	assert.Empty(t, l.aors, "no AOR is kept without contacts")
+	ch, err = plan(aor, l.contacts, now.Add(60*time.Second), update{})
+	require.NoError(t, err)
+	assert.Empty(t, ch.after, "a contact expires at its expiration time")
+	assert.True(t, ch.empty(), "removing the expired is the pruning's job")
+	assert.Empty(t, liveOnly(l.contacts, now.Add(60*time.Second)))
+
+	got, err := l.apply(aor, now.Add(60*time.Second), update{bindings: []binding{bind(t, "sip:1001@192.0.2.2", 60)}})
+	require.NoError(t, err, "the expired contact does not count against max_contacts")
+	assert.Equal(t, []string{"sip:1001@192.0.2.2"}, uris(got))
 }
+
+// stored applies plans to a list of contacts, as store does to a contact store.
+type stored struct{ contacts []pjsip.Contact }
+
+func (l *stored) apply(aor pjsip.Aor, now time.Time, u update) ([]pjsip.Contact, error) {
+	ch, err := plan(aor, l.contacts, now, u)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]pjsip.Contact{}
+	for _, c := range l.contacts {
+		byID[c.ID] = c
+	}
+	for _, id := range ch.remove {
+		delete(byID, id)
+	}
+	for _, c := range ch.put {
+		byID[c.ID] = c
+	}
+	l.contacts = sortedByURI(byID)
+	return ch.after, nil
+}
+
+func (l *stored) live(now time.Time) []pjsip.Contact { return liveOnly(l.contacts, now) }

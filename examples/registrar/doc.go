@@ -27,15 +27,31 @@
 //     the contact; a non-zero expiration below minimum_expiration is refused with 423
 //     Interval Too Brief and Min-Expires. "Contact: *" with "Expires: 0" removes every
 //     contact; "*" with anything else is 400 Bad Request.
-//  5. More contacts than max_contacts: 403, unless remove_existing=yes, which removes the
-//     contacts this request did not refresh, soonest to expire first.
+//  5. More contacts than max_contacts: 403. Counted as res_pjsip_registrar's
+//     register_aor_core counts them: without remove_existing, the contacts after the request;
+//     with it, the request's own (added and refreshed, less removed), the contacts it did not
+//     touch then making room, soonest to expire first.
 //  6. 200 OK lists every contact of the AOR with its remaining expires, an Expires header
 //     when the request had one, and a Date header. A REGISTER without Contact queries the
 //     bindings.
 //
 // When an object cannot be retrieved because its source failed and it is not cached, the
 // answer is 503 Service Unavailable with Retry-After — never 404: a failure is not an
-// absence. A missing or unusable auth object named by an endpoint is a configuration error:
+// absence. So is a REGISTER whose change to the contacts cannot be stored (the database is
+// down): never a 200 for a contact that would be lost.
+//
+// # Contacts, and a cluster
+//
+// Contacts are kept through a sorcery contact type ([Sources].Contacts, [OpenContacts]) in
+// Asterisk's ps_contacts table, under Asterisk's ids ("<aor>;@<md5 of the URI>", stored as
+// "<aor>^3B@…" by the realtime conventions), with uri, expiration_time, reg_server
+// ([Options].Name), user_agent, via_addr, via_port, call_id and endpoint: SQLite for one
+// registrar, PostgreSQL for a cluster, where every instance reads and writes the same table,
+// and answers "where is AOR X registered" ([Registrar.LookupHandler]) from its cache of it,
+// which push invalidation keeps fresh ([Contacts] is an invalidate.Target). The contacts of
+// an AOR are those whose id starts with "<aor>;@", as Asterisk's location.c finds them.
+// Expired contacts are never served, and every instance prunes them from the table
+// ([Options].PruneInterval): the first to see one removes it, the others find it gone. A missing or unusable auth object named by an endpoint is a configuration error:
 // 500.
 //
 // # Differences from Asterisk
@@ -49,10 +65,12 @@
 //     fail2ban-style blocking as you would any registrar.
 //   - Older res_pjsip versions raise an expiration below minimum_expiration to the minimum
 //     silently; this registrar answers 423 as RFC 3261 §10.3 step 7 requires.
-//   - Contacts live in memory (Asterisk keeps them in astdb); they are lost on restart and
-//     phones register again. Permanent contacts (an AOR's contact=) are not listed, and
-//     Path, outbound (RFC 5626), GRUU, qualify and Call-ID/CSeq ordering of refreshes are
-//     not implemented. Contact URIs compare by an approximation of RFC 3261 §19.1.4 (scheme,
+//   - Permanent contacts (an AOR's contact=) are not listed, and Path, outbound (RFC 5626),
+//     GRUU, qualify (so remove_unavailable) and Call-ID/CSeq ordering of refreshes are not
+//     implemented. A contact refreshed keeps its id, URI, Call-ID and Via, as in Asterisk.
+//   - The changes to one AOR's contacts are serialized within an instance (Asterisk's named
+//     AOR lock), not across a cluster: two instances registering the same AOR at the same
+//     moment may each keep a contact past max_contacts until the next registration. Contact URIs compare by an approximation of RFC 3261 §19.1.4 (scheme,
 //     user, host, port, and the transport, user, ttl, method and maddr parameters).
 //   - Endpoints are identified by the From user alone (not user@domain first), nonces carry
 //     no nonce-count replay check (Asterisk's do not either), and only MD5 is offered.

@@ -16,6 +16,9 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gosorcery/gosorcery/backends/memory"
+	"github.com/gosorcery/gosorcery/cache"
+	"github.com/gosorcery/gosorcery/examples/internal/pjsip"
 	"github.com/gosorcery/gosorcery/sorcery"
 )
 
@@ -192,4 +195,25 @@ func TestMain(m *testing.M) {
 	// package-wide logger; keep only its errors.
 	sip.SetDefaultLogger(slog.New(levelHandler{slog.LevelError, slog.Default().Handler()}))
 	os.Exit(m.Run())
+}
+
+// memoryContacts registers the contact type with s over a memory wizard, behind a
+// full-backend cache as OpenContacts puts it: a registrar's contact store without a database.
+func memoryContacts(t testing.TB, s *sorcery.Sorcery) *sorcery.Type[pjsip.Contact] {
+	t.Helper()
+	ct, err := pjsip.RegisterContacts(s)
+	require.NoError(t, err)
+	require.NoError(t, ct.AddCache(&cache.Options{Name: "contact", FullBackend: true}))
+	require.NoError(t, ct.AddWizard("memory", memory.New(), nil))
+	return ct
+}
+
+// contactsOf returns the live contacts of aor that r reports.
+func contactsOf(t testing.TB, r *Registrar, aor string) []pjsip.Contact {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cs, err := r.Contacts(ctx, aor)
+	require.NoError(t, err)
+	return cs
 }

@@ -123,7 +123,7 @@ func TestRegistrarKeepsRegisteringThroughProvisioningOutageWithSipp(t *testing.T
 		// refuses connections at once anyway.
 		&curl.Options{Timeout: 5 * time.Second, ConnectTimeout: 2 * time.Second}))
 
-	reg, err := New(Sources{Endpoints: ts.Endpoints, Auths: ts.Auths, Aors: ts.Aors},
+	reg, err := New(Sources{Endpoints: ts.Endpoints, Auths: ts.Auths, Aors: ts.Aors, Contacts: memoryContacts(t, s)},
 		&Options{Logger: logs.logger(), Health: health, LookupTimeout: 5 * time.Second})
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, reg.Close()) })
@@ -136,7 +136,7 @@ func TestRegistrarKeepsRegisteringThroughProvisioningOutageWithSipp(t *testing.T
 	require.Equal(t, 0, res.exitCode, "sipp exit code, service up")
 	require.Equal(t, users, res.successful, "registrations, service up")
 	for _, u := range all {
-		assert.Len(t, reg.Contacts(u.name), 1, "contacts of %s", u.name)
+		assert.Len(t, contactsOf(t, reg, u.name), 1, "contacts of %s", u.name)
 	}
 	res = sp.run(t, sippRun{scenario: "register_not_found.xml", users: []user{{"9999", "none"}}, calls: 1})
 	require.Equal(t, 0, res.exitCode, "an unknown user is refused with 404 while the service is up")

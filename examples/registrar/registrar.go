@@ -18,6 +18,7 @@ import (
 
 	"github.com/gosorcery/gosorcery/errors"
 	"github.com/gosorcery/gosorcery/examples/internal/pjsip"
+	"github.com/gosorcery/gosorcery/sorcery"
 )
 
 // Retriever retrieves the objects of one type with sorcery's tri-state answer: (obj, true,
@@ -28,11 +29,14 @@ type Retriever[T any] interface {
 }
 
 // Sources are where the registrar finds its objects, typically the sorcery types registered
-// by pjsip.Register with a cache in front of a provisioning service.
+// by pjsip.Register with a cache in front of a provisioning service, and where it keeps the
+// contacts it registers: a contact type such as [OpenContacts] returns, over Asterisk's
+// ps_contacts table.
 type Sources struct {
 	Endpoints Retriever[pjsip.Endpoint]
 	Auths     Retriever[pjsip.Auth]
 	Aors      Retriever[pjsip.Aor]
+	Contacts  ContactStore
 }
 
 // Options configures a [Registrar]. The zero value works.
@@ -52,9 +56,14 @@ type Options struct {
 	// RetryAfter is the Retry-After of a 503 answered when an object is not cached and its
 	// source cannot be reached. Zero means 30 seconds.
 	RetryAfter time.Duration
-	// PruneInterval is how often expired contacts are removed from memory (they are never
-	// served once expired). Zero means 30 seconds.
+	// PruneInterval is how often expired contacts are removed from the contact store (they
+	// are never served once expired), like Asterisk's contact_expiration_check_interval.
+	// Every instance of a cluster prunes; the first to see an expired contact removes it.
+	// Zero means 30 seconds.
 	PruneInterval time.Duration
+	// Name is this registrar's name, recorded as reg_server with every contact it adds or
+	// refreshes, as Asterisk records its systemname. Empty records none.
+	Name string
 	// Health, when set, is consulted to log whether each REGISTER was answered while the
 	// source of its objects was failing. Plug its WizardCall into the sorcery.Hooks of the
 	// Sorcery behind Sources.
@@ -71,7 +80,7 @@ type Registrar struct {
 	opts   Options
 	log    *slog.Logger
 	nonces *nonces
-	loc    *location
+	locks  aorLocks // one REGISTER or pruning at a time per AOR
 
 	ua  *sipgo.UserAgent
 	srv *sipgo.Server
@@ -89,8 +98,8 @@ type Registrar struct {
 // New returns a registrar over src, not yet listening: call [Registrar.Listen]. A nil opts
 // means the zero [Options].
 func New(src Sources, opts *Options) (*Registrar, error) {
-	if src.Endpoints == nil || src.Auths == nil || src.Aors == nil {
-		return nil, fmt.Errorf("registrar: sources of endpoints, auths and aors are all required: %w", errors.ErrInvalid)
+	if src.Endpoints == nil || src.Auths == nil || src.Aors == nil || src.Contacts == nil {
+		return nil, fmt.Errorf("registrar: sources of endpoints, auths and aors and a contact store are all required: %w", errors.ErrInvalid)
 	}
 	var o Options
 	if opts != nil {
@@ -134,7 +143,7 @@ func New(src Sources, opts *Options) (*Registrar, error) {
 		ua.Close()
 		return nil, fmt.Errorf("registrar: %w", err)
 	}
-	r := &Registrar{src: src, opts: o, log: o.Logger, nonces: ns, loc: newLocation(), ua: ua, srv: srv}
+	r := &Registrar{src: src, opts: o, log: o.Logger, nonces: ns, locks: aorLocks{held: map[string]*aorLock{}}, ua: ua, srv: srv}
 	r.stop = make(chan struct{})
 	r.inflight = make(map[*context.CancelFunc]struct{})
 	srv.OnRegister(r.onRegister)
@@ -216,9 +225,14 @@ func (r *Registrar) Close() error {
 	return errors.Join(errs...)
 }
 
-// Contacts returns the live contacts of the AOR, sorted by URI.
-func (r *Registrar) Contacts(aor string) []pjsip.Contact {
-	return r.loc.contacts(aor, time.Now())
+// Contacts returns the live contacts of the AOR, sorted by URI, as the contact store has
+// them: from its cache while the database is down.
+func (r *Registrar) Contacts(ctx context.Context, aor string) ([]pjsip.Contact, error) {
+	cs, err := aorContacts(ctx, r.src.Contacts, aor)
+	if err != nil {
+		return nil, err
+	}
+	return liveOnly(cs, time.Now()), nil
 }
 
 func (r *Registrar) pruneLoop() {
@@ -230,11 +244,67 @@ func (r *Registrar) pruneLoop() {
 		case <-r.stop:
 			return
 		case now := <-t.C:
-			if n := r.loc.prune(now); n > 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), r.opts.LookupTimeout)
+			n, err := r.prune(ctx, now)
+			cancel()
+			switch {
+			case err != nil:
+				r.log.Debug("registrar: pruning expired contacts", "removed", n, "err", err)
+			case n > 0:
 				r.log.Debug("registrar: expired contacts removed", "count", n)
 			}
 		}
 	}
+}
+
+// prune removes the contacts expired at now from the store and returns how many it removed.
+// Each is checked again under its AOR's lock, as res_pjsip_registrar's expire_contact does,
+// so that a REGISTER refreshing it meanwhile on this instance wins; one that another
+// instance removed first is no error.
+func (r *Registrar) prune(ctx context.Context, now time.Time) (int, error) {
+	expired, err := r.src.Contacts.Search(ctx, sorcery.Query{Conditions: []sorcery.Condition{
+		{Field: "expiration_time", Op: sorcery.OpLessEqual, Value: strconv.FormatInt(now.Unix(), 10)},
+	}})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, c := range expired {
+		aor, _, ok := strings.Cut(c.ID, ";@")
+		if !ok {
+			continue // not a contact this registrar names
+		}
+		removed, err := r.pruneOne(ctx, aor, c.ID, now)
+		if err != nil {
+			return n, err
+		}
+		if removed {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (r *Registrar) pruneOne(ctx context.Context, aor, id string, now time.Time) (bool, error) {
+	unlock := r.locks.lock(aor)
+	defer unlock()
+	cs, err := aorContacts(ctx, r.src.Contacts, aor)
+	if err != nil {
+		return false, err
+	}
+	for _, c := range cs {
+		if c.ID != id || c.ExpirationTime > now.Unix() {
+			continue
+		}
+		if err := r.src.Contacts.Delete(ctx, id); err != nil {
+			if errors.Is(err, errors.ErrNotFound) {
+				return false, nil
+			}
+			return false, err
+		}
+		return true, nil
+	}
+	return false, nil
 }
 
 // enter counts one request in, unless the registrar is closed, and returns the context of
@@ -406,11 +476,10 @@ func (r *Registrar) register(ctx context.Context, req *sip.Request) (*sip.Respon
 	if !ok {
 		return res, out
 	}
-	u.endpoint = ep.ID
-	contacts, err := r.loc.apply(aor, time.Now(), u)
-	if err != nil {
-		out.result, out.reason = "forbidden", err.Error()
-		return r.reply(req, sip.StatusForbidden, "Forbidden"), out
+	u.endpoint, u.regServer = ep.ID, r.opts.Name
+	contacts, res, ok := r.bind(ctx, req, aor, u, &out)
+	if !ok {
+		return res, out
 	}
 
 	res = r.reply(req, sip.StatusOK, "OK")
@@ -433,6 +502,33 @@ func (r *Registrar) register(ctx context.Context, req *sip.Request) (*sip.Respon
 		out.result, out.expires = "registered", u.bindings[0].expires
 	}
 	return res, out
+}
+
+// bind applies u to the contacts of aor in the contact store and returns the AOR's contacts
+// after. When it returns false, res is the answer to send: 403 when max_contacts refuses the
+// change, 503 with Retry-After when the contacts cannot be read or the change cannot be
+// stored — never a 200 for a contact that is not stored.
+func (r *Registrar) bind(ctx context.Context, req *sip.Request, aor pjsip.Aor, u update, out *outcome) (contacts []pjsip.Contact, res *sip.Response, ok bool) {
+	unlock := r.locks.lock(aor.ID)
+	defer unlock()
+	current, err := aorContacts(ctx, r.src.Contacts, aor.ID)
+	if err != nil {
+		res, *out = r.unavailable(req, *out, "contacts of the aor", err)
+		return nil, res, false
+	}
+	ch, err := plan(aor, current, time.Now(), u)
+	if err != nil {
+		out.result, out.reason = "forbidden", err.Error()
+		return nil, r.reply(req, sip.StatusForbidden, "Forbidden"), false
+	}
+	if !ch.empty() {
+		if err := store(ctx, r.src.Contacts, ch); err != nil {
+			res, *out = r.unavailable(req, *out, "", err)
+			out.reason = "the contacts could not be stored"
+			return nil, res, false
+		}
+	}
+	return ch.after, nil, true
 }
 
 // readBindings reads the Contact and Expires headers of req under the rules of aor. When it
@@ -680,4 +776,37 @@ func (h levelHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (h levelHandler) WithGroup(name string) slog.Handler {
 	return levelHandler{h.level, h.Handler.WithGroup(name)}
+}
+
+// aorLocks serializes the changes to each AOR's contacts within one registrar, as Asterisk's
+// named "aor" locks do.
+type aorLocks struct {
+	mu   sync.Mutex          // guards held
+	held map[string]*aorLock // AOR id → its lock, while someone holds or waits for it
+}
+
+type aorLock struct {
+	sync.Mutex
+	users int // holders and waiters; guarded by aorLocks.mu
+}
+
+// lock locks aor and returns the func that unlocks it.
+func (l *aorLocks) lock(aor string) (unlock func()) {
+	l.mu.Lock()
+	k := l.held[aor]
+	if k == nil {
+		k = &aorLock{}
+		l.held[aor] = k
+	}
+	k.users++
+	l.mu.Unlock()
+	k.Lock()
+	return func() {
+		k.Unlock()
+		l.mu.Lock()
+		if k.users--; k.users == 0 {
+			delete(l.held, aor)
+		}
+		l.mu.Unlock()
+	}
 }

@@ -63,7 +63,7 @@ func newFixture(t *testing.T) *fixture {
 		sorcery.Record{ID: "shared", Fields: fieldsOf("type", "aor", "max_contacts", "1")},
 	)
 
-	r, err := New(Sources{Endpoints: ts.Endpoints, Auths: ts.Auths, Aors: ts.Aors}, &Options{Logger: f.logs.logger(), Health: health})
+	r, err := New(Sources{Endpoints: ts.Endpoints, Auths: ts.Auths, Aors: ts.Aors, Contacts: memoryContacts(t, s)}, &Options{Logger: f.logs.logger(), Health: health})
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		if err := r.Close(); !errors.Is(err, errors.ErrClosed) { // a test may have closed it
@@ -110,7 +110,7 @@ func TestRegisterIsChallengedThenAcceptedWithContactsAndExpires(t *testing.T) {
 	assert.WithinDuration(t, time.Now(), date, 2*time.Second)
 	assert.True(t, strings.HasSuffix(headerValues(res, "Date")[0], " GMT"), "RFC 3261 §20.17: the date is in GMT")
 
-	contacts := f.r.Contacts("1001")
+	contacts := contactsOf(t, f.r, "1001")
 	require.Len(t, contacts, 1)
 	assert.Equal(t, "sip:1001@127.0.0.1:5099;transport=udp", contacts[0].URI)
 	assert.Equal(t, "1001", contacts[0].Endpoint)
@@ -127,7 +127,7 @@ func TestRegisterWithAWrongPasswordIsForbidden(t *testing.T) {
 	f := newFixture(t)
 	res := f.client.register(t, f.client.newRegister("1001", 120, "<sip:1001@127.0.0.1:5099>"), "1001", "not the secret")
 	assert.Equal(t, sip.StatusForbidden, res.StatusCode, res.String())
-	assert.Empty(t, f.r.Contacts("1001"))
+	assert.Empty(t, contactsOf(t, f.r, "1001"))
 	assert.Equal(t, "wrong credentials", f.lastOutcome(t).Attrs["reason"])
 }
 
@@ -221,7 +221,7 @@ func TestRegisterBelowMinimumExpirationIsTooBrief(t *testing.T) {
 	res := f.client.register(t, f.client.newRegister("1001", 30, "<sip:1001@127.0.0.1:5099>"), "1001", "secret")
 	require.Equal(t, sip.StatusIntervalToBrief, res.StatusCode, res.String())
 	assert.Equal(t, []string{"60"}, headerValues(res, "Min-Expires"))
-	assert.Empty(t, f.r.Contacts("1001"))
+	assert.Empty(t, contactsOf(t, f.r, "1001"))
 
 	res = f.client.do(t, f.client.newRegister("1002", -1, "<sip:1002@127.0.0.1:5099>;expires=10"))
 	assert.Equal(t, sip.StatusIntervalToBrief, res.StatusCode, "the contact's expires parameter counts too")
@@ -239,7 +239,7 @@ func TestUnregisterRemovesTheContact(t *testing.T) {
 	f := newFixture(t)
 	res := f.client.do(t, f.client.newRegister("1002", 120, "<sip:1002@127.0.0.1:5099>", "<sip:1002@127.0.0.1:5098>"))
 	require.Equal(t, sip.StatusOK, res.StatusCode, res.String())
-	require.Len(t, f.r.Contacts("1002"), 2)
+	require.Len(t, contactsOf(t, f.r, "1002"), 2)
 
 	res = f.client.do(t, f.client.newRegister("1002", 0, "<sip:1002@127.0.0.1:5099>"))
 	require.Equal(t, sip.StatusOK, res.StatusCode, res.String())
@@ -261,12 +261,12 @@ func TestWildcardContactRemovesEveryContactOnlyWithExpiresZero(t *testing.T) {
 	assert.Equal(t, sip.StatusBadRequest, res.StatusCode, "* with a non-zero Expires")
 	res = f.client.do(t, f.client.newRegister("1002", 0, "*", "<sip:1002@127.0.0.1:5099>"))
 	assert.Equal(t, sip.StatusBadRequest, res.StatusCode, "* with another contact")
-	assert.Len(t, f.r.Contacts("1002"), 2)
+	assert.Len(t, contactsOf(t, f.r, "1002"), 2)
 
 	res = f.client.do(t, f.client.newRegister("1002", 0, "*"))
 	require.Equal(t, sip.StatusOK, res.StatusCode, res.String())
 	assert.Empty(t, headerValues(res, "Contact"))
-	assert.Empty(t, f.r.Contacts("1002"))
+	assert.Empty(t, contactsOf(t, f.r, "1002"))
 }
 
 func TestRegisterBeyondMaxContactsIsForbiddenUnlessRemoveExisting(t *testing.T) {
@@ -326,7 +326,7 @@ func TestCloseStopsTheRegistrarOnce(t *testing.T) {
 	} {
 		require.NoError(t, add())
 	}
-	r, err := New(Sources{ts.Endpoints, ts.Auths, ts.Aors}, &Options{Logger: logs.logger()})
+	r, err := New(Sources{ts.Endpoints, ts.Auths, ts.Aors, memoryContacts(t, s)}, &Options{Logger: logs.logger()})
 	require.NoError(t, err)
 	udp, err := r.Listen("udp", "127.0.0.1:0")
 	require.NoError(t, err)

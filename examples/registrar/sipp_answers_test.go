@@ -21,8 +21,8 @@ func TestSippGetsEveryAnswerOfTheRegistrar(t *testing.T) {
 	res := s.run(t, sippRun{scenario: "register.xml", users: []user{{"1001", "secret"}, {"1003", "md5-password"}}, calls: 10, rate: 100})
 	assert.Equal(t, 0, res.exitCode, "sipp exit code")
 	assert.Equal(t, 10, res.successful, "REGISTERs through digest authentication to 200")
-	require.Len(t, f.r.Contacts("1001"), 1)
-	require.Len(t, f.r.Contacts("1003"), 1)
+	require.Len(t, contactsOf(t, f.r, "1001"), 1)
+	require.Len(t, contactsOf(t, f.r, "1003"), 1)
 
 	res = s.run(t, sippRun{scenario: "register_forbidden.xml", users: []user{{"1001", "not the secret"}}, calls: 2})
 	assert.Equal(t, 0, res.exitCode, "sipp exit code")

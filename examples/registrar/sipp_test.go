@@ -2,6 +2,7 @@ package registrar
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -66,6 +67,9 @@ type sippRun struct {
 	timeout  time.Duration
 	// mayFail keeps a run whose calls fail out of the test log: the caller retries it.
 	mayFail bool
+	// port is sipp's own UDP port, in its Contact URIs; zero means a free one. Runs with
+	// the same port register the same contacts.
+	port int
 }
 
 // sippResult is what a run of sipp reported.
@@ -116,7 +120,7 @@ func (s *sipp) run(t *testing.T, r sippRun) sippResult {
 		"-m", strconv.Itoa(r.calls),
 		// Rate per 100 ms rather than per second, so that the calls spread evenly.
 		"-r", strconv.FormatFloat(rate/10, 'f', -1, 64), "-rp", "100",
-		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
+		"-i", "127.0.0.1", "-p", strconv.Itoa(cmp.Or(r.port, freeUDPPort(t))),
 		"-nostdin",
 		"-timeout", strconv.Itoa(int(timeout / time.Second)), "-timeout_error",
 		"-recv_timeout", "8000", // ms; retransmissions over UDP go on meanwhile

@@ -190,3 +190,10 @@ func Register(s *sorcery.Sorcery) (Types, error) {
 	}
 	return ts, nil
 }
+
+// RegisterContacts registers the contact type with s, with IgnoreUnknown so that a
+// ps_contacts table carrying every column of Asterisk's decodes. The type has no wizards
+// yet. It is apart from [Register] because only a registrar keeps contacts.
+func RegisterContacts(s *sorcery.Sorcery) (*sorcery.Type[Contact], error) {
+	return sorcery.Register(s, TypeContact, &sorcery.TypeOptions[Contact]{IgnoreUnknown: true})
+}

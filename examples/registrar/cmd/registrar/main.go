@@ -5,12 +5,20 @@
 //
 //	registrar -provisioning http://127.0.0.1:8088
 //	registrar -demo 10
+//	registrar -demo 10 -name reg1 -db postgres://db.example/asterisk -http :8080
 //
 // The provisioning service serves the types under <url>/ps_endpoints, <url>/ps_auths and
 // <url>/ps_aors. With -demo N, the command starts its own provisioning service on loopback
 // with users 1001… and passwords secret1001…, and prints a sipp command to try it with.
-// -cache takes the options of an Asterisk memory_cache mapping line. SIGINT or SIGTERM
-// stops it.
+// -cache takes the options of an Asterisk memory_cache mapping line.
+//
+// Registered contacts are kept in Asterisk's ps_contacts table (-table) of the database -db:
+// an embedded SQLite file by default (sqlite:registrar-contacts.db), or a PostgreSQL URL
+// shared by a cluster of registrars, each with its own -name (recorded as reg_server). Every
+// instance answers "where is AOR X registered" on -http (GET /aors/X) from its cache, which
+// push invalidation keeps fresh: with PostgreSQL, -bus pgnotify (the default there) installs
+// a trigger on the table and LISTENs; -bus nats://… or redis://… publishes each change this
+// instance makes and subscribes to the others'. SIGINT or SIGTERM stops it.
 package main
 
 import (
@@ -47,6 +55,12 @@ type config struct {
 	timeout      time.Duration // of one request to the provisioning service
 	realm        string
 	debug        bool
+
+	name  string // reg_server
+	db    string // contacts database: sqlite:<file> or a postgres:// URL; empty: SQLite in memory
+	table string // the contacts table; empty: ps_contacts
+	bus   string // pgnotify, nats://…, redis://…, none; empty: pgnotify with PostgreSQL
+	http  string // look-up address; empty: none
 }
 
 func main() {
@@ -60,6 +74,12 @@ func main() {
 	flag.DurationVar(&cfg.timeout, "timeout", 2*time.Second, "bound on one request to the provisioning service")
 	flag.StringVar(&cfg.realm, "realm", "asterisk", "realm of auths that have none")
 	flag.BoolVar(&cfg.debug, "debug", false, "log challenges and cache details too")
+	host, _ := os.Hostname()
+	flag.StringVar(&cfg.name, "name", host, "this registrar's `name`, recorded as reg_server with its contacts")
+	flag.StringVar(&cfg.db, "db", "sqlite:registrar-contacts.db", "contacts `database`: sqlite:<file>, or a postgres:// URL shared by a cluster")
+	flag.StringVar(&cfg.table, "table", "ps_contacts", "contacts `table` (created when missing)")
+	flag.StringVar(&cfg.bus, "bus", "", "invalidation `bus` of a cluster: pgnotify (the default with PostgreSQL), nats://host:4222, redis://host:6379, or none")
+	flag.StringVar(&cfg.http, "http", "127.0.0.1:8080", "`address` of the look-up endpoint GET /aors/{aor}; empty for none")
 	flag.Parse()
 	cfg.listen = strings.Split(listen, ",")
 
@@ -111,12 +131,25 @@ func run(ctx context.Context, cfg config, logTo io.Writer) error {
 		return err
 	}
 
-	reg, err := registrar.New(registrar.Sources{Endpoints: ts.Endpoints, Auths: ts.Auths, Aors: ts.Aors},
-		&registrar.Options{Logger: log, Health: health, DefaultRealm: cfg.realm})
+	contacts, closeContacts, err := openContacts(ctx, cfg, s, log)
+	if err != nil {
+		return err
+	}
+	defer closeContacts()
+
+	reg, err := registrar.New(registrar.Sources{Endpoints: ts.Endpoints, Auths: ts.Auths, Aors: ts.Aors, Contacts: contacts},
+		&registrar.Options{Logger: log, Health: health, DefaultRealm: cfg.realm, Name: cfg.name})
 	if err != nil {
 		return err
 	}
 	defer reg.Close()
+	if cfg.http != "" {
+		stopHTTP, err := serveLookups(cfg.http, reg, log)
+		if err != nil {
+			return err
+		}
+		defer stopHTTP()
+	}
 	hinted := false
 	for _, l := range cfg.listen {
 		network, addr, ok := strings.Cut(strings.TrimSpace(l), ":")
