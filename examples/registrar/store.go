@@ -62,7 +62,7 @@ var _ invalidate.Target = (*Contacts)(nil)
 
 // OpenContacts registers the contact type with s and returns it: a full-backend memory cache
 // in front of an SQL wizard over the ps_contacts table in db (PostgreSQL, MySQL/MariaDB or
-// SQLite). In a cluster, every instance opens the same table and gives its Contacts to an
+// SQLite), loaded at once when the database answers. In a cluster, every instance opens the same table and gives its Contacts to an
 // invalidation source, so that each one's cache sees the contacts all the others register.
 func OpenContacts(ctx context.Context, s *sorcery.Sorcery, db *sql.DB, opts *ContactsOptions) (*Contacts, error) {
 	var o ContactsOptions
@@ -100,6 +100,9 @@ func OpenContacts(ctx context.Context, s *sorcery.Sorcery, db *sql.DB, opts *Con
 		w.Close()
 		return nil, fmt.Errorf("registrar: contacts: %w", err)
 	}
+	// Load the contacts now, so that the first look-up is answered from memory; a database
+	// that cannot answer now is read on first use.
+	_ = t.Cache().Populate(ctx)
 	c := &Contacts{
 		Type: t, s: s, wizard: w, timeout: o.Timeout,
 		pending: map[string]struct{}{},
