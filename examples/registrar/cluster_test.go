@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -164,7 +165,7 @@ func (c *cluster) start(i int) *node {
 	nd.contacts, err = OpenContacts(ctx, nd.s, nd.db, &ContactsOptions{
 		Table:   c.table,
 		Cache:   &cache.Options{LifetimeStale: c.stale, RefreshTimeout: 2 * time.Second},
-		Timeout: 3 * time.Second, // generous: the race detector on a busy machine
+		Timeout: slow(3 * time.Second),
 	})
 	require.NoError(t, err)
 	nd.bus, err = pgnotify.NewSource(c.dsn, nd.contacts, &pgnotify.Options{
@@ -180,7 +181,7 @@ func (c *cluster) start(i int) *node {
 
 	nd.reg, err = New(Sources{Endpoints: ts.Endpoints, Auths: ts.Auths, Aors: ts.Aors, Contacts: nd.contacts}, &Options{
 		Logger: log, Name: nd.name, PruneInterval: 200 * time.Millisecond,
-		LookupTimeout: 5 * time.Second, RetryAfter: 5 * time.Second,
+		LookupTimeout: slow(5 * time.Second), RetryAfter: 5 * time.Second,
 	})
 	require.NoError(t, err)
 	nd.sip, err = nd.reg.Listen("udp", "127.0.0.1:0")
@@ -347,6 +348,15 @@ func (h *clusterLog) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h *clusterLog) WithGroup(string) slog.Handler { return h }
 
+// slow returns d, or four times d under the race detector, which slows the registrar and
+// the database driver several times over on a busy machine.
+func slow(d time.Duration) time.Duration {
+	if raceDetector {
+		return 4 * d
+	}
+	return d
+}
+
 // percentile returns the p-th percentile (0 < p ≤ 100) of ds, by the nearest-rank method.
 func percentile(ds []time.Duration, p float64) time.Duration {
 	if len(ds) == 0 {
@@ -358,13 +368,34 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	return s[min(max(rank, 0), len(s)-1)]
 }
 
+// p99BoundEnv names the variable that bounds the p99 of the time from a 200 OK at one
+// instance to the location at the others, in milliseconds: .ci/run sets it to 200 for its
+// run without the race detector. Unset, the times are measured and logged, not bounded: a
+// timing is no test's business on a machine whose load nobody controls.
+const p99BoundEnv = "SORCERY_TEST_CLUSTER_P99_MS"
+
+func p99Bound(t *testing.T) time.Duration {
+	v := os.Getenv(p99BoundEnv)
+	if v == "" {
+		return 0
+	}
+	ms, err := strconv.Atoi(v)
+	require.NoError(t, err, "%s=%q", p99BoundEnv, v)
+	if raceDetector {
+		t.Logf("%s=%s is not applied under the race detector", p99BoundEnv, v)
+		return 0
+	}
+	return time.Duration(ms) * time.Millisecond
+}
+
 // TestClusterInstancesLocateEveryPhoneRegisteredAtAnotherWithSipp: sipp registers 100
 // phones at instance 1; instances 2 and 3 each report every phone's location, taken by reg1,
-// with a p99 within 200 ms of its 200 OK, through PostgreSQL LISTEN/NOTIFY and their caches.
-// Under the race detector the times are logged, not bounded.
+// through PostgreSQL LISTEN/NOTIFY and their caches; the p99 of the time from each 200 OK is
+// bounded by SORCERY_TEST_CLUSTER_P99_MS (200 in CI), and logged.
 func TestClusterInstancesLocateEveryPhoneRegisteredAtAnotherWithSipp(t *testing.T) {
 	sippPath := lookSipp(t)
 	const phones = 100
+	bound := p99Bound(t)
 	c := newCluster(t, 3, phones, false, time.Minute)
 	for i := range 3 {
 		c.start(i)
@@ -390,7 +421,7 @@ func TestClusterInstancesLocateEveryPhoneRegisteredAtAnotherWithSipp(t *testing.
 				n++
 				for _, nd := range c.nodes[1:] {
 					wg.Go(func() {
-						ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+						ctx, cancel := context.WithTimeout(context.Background(), slow(10*time.Second))
 						defer cancel()
 						for {
 							loc, status, err := nd.lookup(ctx, reg.user)
@@ -414,7 +445,7 @@ func TestClusterInstancesLocateEveryPhoneRegisteredAtAnotherWithSipp(t *testing.
 	}()
 
 	run := newSipp(t, sippPath, c.nodes[0].sip).run(t, sippRun{
-		scenario: "register.xml", users: c.users, calls: phones, rate: 50, expires: 300, timeout: 30 * time.Second,
+		scenario: "register.xml", users: c.users, calls: phones, rate: 50, expires: 300, timeout: slow(30 * time.Second),
 	})
 	require.Equal(t, 0, run.exitCode, "sipp exit code")
 	require.Equal(t, phones, run.successful)
@@ -435,10 +466,9 @@ func TestClusterInstancesLocateEveryPhoneRegisteredAtAnotherWithSipp(t *testing.
 		p50, p99, worst := percentile(ls, 50), percentile(ls, 99), percentile(ls, 100)
 		t.Logf("%s located %d phones registered at reg1: after the 200 OK p50 %v, p99 %v, max %v (sipp took %v)",
 			nd.name, len(ls), p50.Round(time.Millisecond), p99.Round(time.Millisecond), worst.Round(time.Millisecond), run.took.Round(time.Millisecond))
-		if raceDetector {
-			continue // measured and logged; the bound holds without the race detector (.ci/run checks it so)
+		if bound > 0 {
+			assert.LessOrEqual(t, p99, bound, "%s: p99 of the time from 200 OK to location (%s)", nd.name, p99BoundEnv)
 		}
-		assert.LessOrEqual(t, p99, 200*time.Millisecond, "%s: p99 of the time from 200 OK to location", nd.name)
 	}
 	assert.Len(t, c.rows(), phones, "one row per phone")
 	loc := c.nodes[2].located(t, "1042")

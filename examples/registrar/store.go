@@ -39,23 +39,23 @@ type ContactsOptions struct {
 // source of a cluster (invalidate/pgnotify, natsbus or redisbus). A Sorcery would refresh a
 // full-backend cache whole on every change announced; Contacts reads just the contact
 // announced, from the table, and puts it in the cache (or drops it, when the table no longer
-// has it), on a goroutine of its own, so that every instance's cost of another's
+// has it), on a few goroutines of its own, so that every instance's cost of another's
 // registration does not grow with the number of phones. Invalidations of other types, and
 // the catch-up after a reconnection, go to the Sorcery.
 //
-// Close stops that goroutine; call it before closing the Sorcery.
+// Close stops those goroutines; call it before closing the Sorcery.
 type Contacts struct {
 	*sorcery.Type[pjsip.Contact]
 	s       *sorcery.Sorcery
 	wizard  sorcery.Wizard
 	timeout time.Duration
 
-	mu      sync.Mutex          // guards pending and closed
-	pending map[string]struct{} // contact ids announced and not read yet
+	mu      sync.Mutex          // guards pending and closed, and orders sends on queue
+	pending map[string]struct{} // contact ids announced and queued, not yet being read
 	closed  bool
-	wake    chan struct{} // a token when pending has ids
-	stop    chan struct{} // closed by Close
-	done    chan struct{} // closed when the goroutine ends
+	queue   chan string    // the ids of pending, in the order announced
+	stop    chan struct{}  // closed by Close
+	workers sync.WaitGroup // the goroutines reading the contacts announced
 }
 
 var _ invalidate.Target = (*Contacts)(nil)
@@ -106,9 +106,11 @@ func OpenContacts(ctx context.Context, s *sorcery.Sorcery, db *sql.DB, opts *Con
 	c := &Contacts{
 		Type: t, s: s, wizard: w, timeout: o.Timeout,
 		pending: map[string]struct{}{},
-		wake:    make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		queue:   make(chan string, queueLen), stop: make(chan struct{}),
 	}
-	go c.follow()
+	for range followers {
+		c.workers.Go(c.follow)
+	}
 	return c, nil
 }
 
@@ -137,15 +139,24 @@ func (c *Contacts) Invalidate(inv sorcery.Invalidation) error {
 	if inv.Type != pjsip.TypeContact {
 		return c.s.Invalidate(inv)
 	}
+	id := realtimeID(inv.ID)
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.closed {
+		c.mu.Unlock()
 		return errors.ErrClosed
 	}
-	c.pending[realtimeID(inv.ID)] = struct{}{}
-	select {
-	case c.wake <- struct{}{}:
-	default:
+	full := false
+	if _, queued := c.pending[id]; !queued {
+		select {
+		case c.queue <- id:
+			c.pending[id] = struct{}{}
+		default:
+			full = true
+		}
+	}
+	c.mu.Unlock()
+	if full { // more changes than the readers keep up with: read the whole set instead
+		return c.s.MarkStale(pjsip.TypeContact)
 	}
 	return nil
 }
@@ -165,46 +176,33 @@ func (c *Contacts) Close() error {
 	c.closed = true
 	c.mu.Unlock()
 	close(c.stop)
-	<-c.done
+	c.workers.Wait()
 	return nil
 }
 
+// follow reads the contacts announced, one at a time, until Close.
 func (c *Contacts) follow() {
-	defer close(c.done)
 	for {
 		select {
 		case <-c.stop:
 			return
-		case <-c.wake:
+		case id := <-c.queue:
+			c.mu.Lock()
+			delete(c.pending, id) // announced again from now on: read again
+			c.mu.Unlock()
+			c.refresh(id)
 		}
-		c.mu.Lock()
-		ids := make([]string, 0, len(c.pending))
-		for id := range c.pending {
-			ids = append(ids, id)
-		}
-		clear(c.pending)
-		c.mu.Unlock()
-		// A few at a time: one slow read (a new connection) does not hold up the others.
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, followers)
-	batch:
-		for _, id := range ids {
-			select {
-			case <-c.stop:
-				break batch
-			case sem <- struct{}{}:
-			}
-			wg.Go(func() {
-				defer func() { <-sem }()
-				c.refresh(id)
-			})
-		}
-		wg.Wait()
 	}
 }
 
-// followers bounds the contacts read at once after invalidations.
-const followers = 4
+const (
+	// followers is how many contacts announced are read at once: one slow read (a new
+	// connection) does not hold up the others.
+	followers = 4
+	// queueLen bounds the contacts announced and not read yet; beyond, the whole set is
+	// read again instead.
+	queueLen = 4096
+)
 
 // refresh reads contact id from the table into the cache. When the table cannot answer, the
 // whole set is marked stale instead: it is read again once the database is back.
