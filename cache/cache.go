@@ -306,6 +306,14 @@ func (c *Cache[T]) loadMiss(ctx context.Context, s *shard[T], h uint64, id strin
 	}
 
 	v, found, err = c.callLoad(ctx, id)
+	c.install(ctx, s, h, id, v, found, err, epoch, marks, reloads)
+	return v, found, err
+}
+
+// install caches the answer of a load of id begun when s's epoch, marks and reloads were
+// as given: found fresh, degraded (found with err) extended, "not found" as a negative
+// entry when NegativeLifetime is set; an error alone caches nothing.
+func (c *Cache[T]) install(ctx context.Context, s *shard[T], h uint64, id string, v T, found bool, err error, epoch, marks, reloads uint64) {
 	now := c.now()
 	var n *entry[T]
 	switch {
@@ -316,11 +324,11 @@ func (c *Cache[T]) loadMiss(ctx context.Context, s *shard[T], h uint64, id strin
 			n.staleAt, n.expireAt = c.extension(now, now)
 		}
 	case err != nil:
-		return v, false, err
+		return
 	case c.negLife > 0:
 		n = c.negativeEntry(h, id, now)
 	default:
-		return v, false, nil
+		return
 	}
 	var again *entry[T]
 	c.lock(s)
@@ -346,12 +354,17 @@ func (c *Cache[T]) loadMiss(ctx context.Context, s *shard[T], h uint64, id strin
 	if again != nil {
 		c.startRefresh(ctx, again)
 	}
-	return v, found, err
 }
 
 // callLoad calls the LoadFunc and counts its answer.
 func (c *Cache[T]) callLoad(ctx context.Context, id string) (v T, found bool, err error) {
 	v, found, err = c.load(ctx, id)
+	c.countLoad(found, err)
+	return v, found, err
+}
+
+// countLoad counts one answer of the source for an id.
+func (c *Cache[T]) countLoad(found bool, err error) {
 	l := &c.counters.loads
 	switch {
 	case found && err == nil:
@@ -365,7 +378,6 @@ func (c *Cache[T]) callLoad(ctx context.Context, id string) (v T, found bool, er
 		l.notFound.Add(1)
 		c.succeeded()
 	}
-	return v, found, err
 }
 
 func (c *Cache[T]) succeeded() { c.counters.lastSuccess.Store(c.now() + 1) }

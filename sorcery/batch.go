@@ -97,7 +97,7 @@ func (t *Type[T]) WriteBatch(ctx context.Context, b *Batch[T]) error {
 		writable++
 		start := time.Now()
 		var n int
-		if bw, ok := l.writer.(BatchWriter); ok {
+		if bw, ok := Capability[BatchWriter](l.wizard); ok {
 			err = bw.WriteBatch(ctx, writes)
 		} else {
 			n, err = writeEach(ctx, l.writer, writes)
@@ -134,7 +134,7 @@ func (t *Type[T]) WriteBatch(ctx context.Context, b *Batch[T]) error {
 			}
 			continue
 		}
-		t.push(writes[i].Record.ID, it.obj, false, nil)
+		t.push(writes[i].Record.ID, it.obj)
 	}
 	items := append([]batchItem[T](nil), b.items...) // b may be reused once we return
 	t.obs.notify(func(o *Observer[T]) {

@@ -21,11 +21,18 @@ type CacheEvent struct {
 }
 
 // AddCache appends a cache layer to the chain, at this point of it, like a
-// "type/cache = memory_cache,…" line of sorcery.conf. Retrievals that reach it are answered by
-// the cache: a hit from memory, a miss by the type's wizards in order (every wizard of the
-// chain, before and after the cache), with Asterisk's lifetimes and gosorcery's
-// stale-if-error rules (see package cache). Objects found by wizards before the cache and
-// objects written through the type are pushed into it. A nil opts means the zero
+// "type/cache = memory_cache,…" line of sorcery.conf. A retrieval that reaches it is answered
+// from memory when the cache holds the object (a stale one is served at once and refreshed in
+// the background) or remembers its absence; on a miss the same walk goes on with the layers
+// behind it, and what it finds there is stored in the cache, with Asterisk's lifetimes and
+// gosorcery's stale-if-error rules (see package cache). A degraded find (after a wizard
+// failed) is stored living on an extension, re-checked after ErrorRecheck, wherever the cache
+// stands. Objects found by wizards before the cache and objects written through the type are
+// pushed into it.
+//
+// A background refresh of the cache, and a Get on the cache itself, ask the type's wizards in
+// order, every cache skipped, as Asterisk's memory_cache refresh retrieves through the whole
+// sorcery; what they find is pushed to the type's other caches. A nil opts means the zero
 // cache.Options: objects cached until evicted or expired by hand. An empty Name names the
 // layer "cache" ("cache#2" for a second one); opts.OnEvent, when set, is called before the
 // type's Hooks.Cache.
@@ -111,13 +118,7 @@ func (t *Type[T]) addCache(opts *cache.Options, later *deferred) error {
 		}
 		o.Snapshot = &sn
 	}
-	load := func(ctx context.Context, id string) (T, bool, error) {
-		v, found, err := t.walk(ctx, id, t.layers())
-		if found {
-			t.push(id, v, err != nil, l)
-		}
-		return v, found, err
-	}
+	load := t.loadFor(l)
 	loadAll := func(ctx context.Context) ([]cache.Entry[T], error) {
 		items, errs, searched := t.searchWizards(ctx, Query{}, t.wizardLayers())
 		if !searched {
@@ -223,17 +224,10 @@ func (t *Type[T]) wizardLayers() []*layer[T] {
 	return out
 }
 
-// push stores an object a wizard found into every cache but except; a degraded find
-// (a wizard failed before it) is stored already stale, so it is re-checked soon.
-func (t *Type[T]) push(id string, v T, degraded bool, except *layer[T]) {
+// push stores an object written through the type into every cache of the type.
+func (t *Type[T]) push(id string, v T) {
 	for _, l := range t.layers() {
-		if l.cache == nil || l == except {
-			continue
-		}
-		l.cache.Set(id, v)
-		if degraded {
-			l.cache.MarkStale(id, false)
-		}
+		pushInto(l, id, v, false)
 	}
 }
 

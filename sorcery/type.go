@@ -42,9 +42,9 @@ type Type[T any] struct {
 	name  string
 	codec Codec[T]
 
-	mu     sync.Mutex                  // serialises changes to the chain; readers use chain
-	chain  atomic.Pointer[[]*layer[T]] // the layers in order; replaced, never changed
-	flight flight.Group[string, T]
+	mu    sync.Mutex                  // serialises changes to the chain; readers use chain
+	chain atomic.Pointer[[]*layer[T]] // the layers in order; replaced, never changed
+	walks flight.Inline[string, T]    // coalesces the walks of one id
 
 	obs      dispatcher[T]
 	degraded atomic.Bool
@@ -98,7 +98,7 @@ func (t *Type[T]) AddWizard(name string, w Wizard, opts *MappingOptions) error {
 		}
 	}
 	l := &layer[T]{name: name, wizard: w}
-	if wr, ok := w.(Writer); ok && (opts == nil || !opts.ReadOnly) {
+	if wr, ok := Capability[Writer](w); ok && (opts == nil || !opts.ReadOnly) {
 		l.writer = wr
 	}
 	t.append(l)
@@ -124,7 +124,7 @@ func (t *Type[T]) apply(kind, data string, w Wizard) error {
 		name = kind + "#" + strconv.Itoa(n)
 	}
 	l := &layer[T]{name: name, wizard: w}
-	if wr, ok := w.(Writer); ok {
+	if wr, ok := Capability[Writer](w); ok {
 		l.writer = wr
 	}
 	t.append(l)
@@ -155,12 +155,16 @@ func (t *Type[T]) wizardError(l *layer[T], op Operation, id string, err error) e
 
 // Retrieve returns the object with the given id: (obj, true, nil) when a layer of the chain has
 // it; (zero, false, nil) when every wizard answered and none has it; (zero, false, err) when
-// none has it and at least one wizard failed — err wraps an *errors.WizardError per failure.
-// A wizard that fails does not stop the walk: the next one is asked. A cache layer answers
-// from memory, or loads through the type's wizards (see [Type.AddCache]).
+// none has it and at least one wizard failed — err wraps an *errors.WizardError per failure,
+// once each. A wizard that fails does not stop the walk: the next one is asked.
 //
-// Concurrent retrievals of one id share one walk of the chain; each caller still returns as
-// soon as its own ctx ends.
+// The chain is walked once, in order, each wizard asked at most once. A cache layer answers
+// when it holds the object (a stale one is served and refreshed in the background) or
+// remembers its absence; on a miss the walk goes on behind it, and what it finds there is
+// stored in that cache and pushed to the type's other caches (see [Type.AddCache]).
+//
+// Concurrent retrievals of one id share one walk; each caller still returns as soon as its
+// own ctx ends. An uncontended retrieval runs in the caller's goroutine.
 func (t *Type[T]) Retrieve(ctx context.Context, id string) (T, bool, error) {
 	var zero T
 	if t.closed.Load() {
@@ -170,71 +174,19 @@ func (t *Type[T]) Retrieve(ctx context.Context, id string) (T, bool, error) {
 	if len(ls) == 0 {
 		return zero, false, fmt.Errorf("sorcery: %s: retrieve %q: the type has no wizards: %w", t.name, id, errors.ErrUnsupported)
 	}
+	var first cache.Miss
 	if c := ls[0].cache; c != nil {
-		return c.Get(ctx, id) // the hit path: nothing but the cache
+		// The hit path: nothing but the cache.
+		v, found, m := c.Lookup(ctx, id)
+		if !m.Missed() {
+			return v, found, nil
+		}
+		first = m
 	}
-	ci := 1
-	for ci < len(ls) && ls[ci].cache == nil {
-		ci++
-	}
-	v, found, err, _ := t.flight.Do(ctx, id, func(ctx context.Context) (T, bool, error) {
-		return t.walk(ctx, id, ls[:ci])
+	v, found, err, _ := t.walks.Do(ctx, id, func(ctx context.Context) (T, bool, error) {
+		return t.walk(ctx, id, ls, first)
 	})
-	if found {
-		// Found, possibly after a wizard failed: the object is served, and cached.
-		t.push(id, v, err != nil, nil)
-		return v, true, nil
-	}
-	if ci == len(ls) || ctx.Err() != nil {
-		return zero, false, err
-	}
-	v, found, cerr := ls[ci].cache.Get(ctx, id)
-	if found {
-		return v, true, nil
-	}
-	return zero, false, errors.Join(err, cerr)
-}
-
-// walk asks the wizards of ls in order for id. It returns the first object found along with
-// the errors of the wizards that failed before it (a degraded answer), or, when none has it,
-// the errors of those that failed.
-func (t *Type[T]) walk(ctx context.Context, id string, ls []*layer[T]) (T, bool, error) {
-	var zero T
-	var errs []error
-	for _, l := range ls {
-		if l.wizard == nil {
-			continue // a cache: the walk asks wizards only
-		}
-		start := time.Now()
-		rec, found, err := l.wizard.Retrieve(ctx, id)
-		switch {
-		case err != nil:
-			t.observeCall(l, OperationRetrieve, id, start, OutcomeError, err)
-			if ctx.Err() != nil {
-				return zero, false, context.Cause(ctx)
-			}
-			errs = append(errs, t.wizardError(l, OperationRetrieve, id, err))
-			continue
-		case !found:
-			t.observeCall(l, OperationRetrieve, id, start, OutcomeNotFound, nil)
-			continue
-		}
-		if rec.ID == "" {
-			rec.ID = id
-		}
-		v, err := t.decode(l.wizard, rec)
-		if err != nil {
-			// A record that does not decode is the wizard's failure, not an absence.
-			t.observeCall(l, OperationRetrieve, id, start, OutcomeError, err)
-			errs = append(errs, t.wizardError(l, OperationRetrieve, id, err))
-			continue
-		}
-		t.observeCall(l, OperationRetrieve, id, start, OutcomeFound, nil)
-		t.setDegraded(errs)
-		return v, true, errors.Join(errs...)
-	}
-	t.setDegraded(errs)
-	return zero, false, errors.Join(errs...)
+	return v, found, err
 }
 
 // setDegraded records whether the last walk met a failure, and warns about it.
@@ -312,7 +264,7 @@ func (t *Type[T]) searchWizards(ctx context.Context, q Query, ls []*layer[T]) (i
 			errs = nil // the complete set answered: earlier failures do not make it partial
 			break
 		}
-		s, ok := l.wizard.(Searcher)
+		s, ok := Capability[Searcher](l.wizard)
 		if !ok {
 			continue
 		}
@@ -364,7 +316,7 @@ func (t *Type[T]) Create(ctx context.Context, obj T) error {
 	if err := t.write(ctx, OperationCreate, rec.ID, func(w Writer) error { return w.Create(ctx, rec) }); err != nil {
 		return err
 	}
-	t.push(rec.ID, obj, false, nil)
+	t.push(rec.ID, obj)
 	t.obs.notify(func(o *Observer[T]) {
 		if o.Created != nil {
 			o.Created(obj)
@@ -383,7 +335,7 @@ func (t *Type[T]) Update(ctx context.Context, obj T) error {
 	if err := t.write(ctx, OperationUpdate, rec.ID, func(w Writer) error { return w.Update(ctx, rec) }); err != nil {
 		return err
 	}
-	t.push(rec.ID, obj, false, nil)
+	t.push(rec.ID, obj)
 	t.obs.notify(func(o *Observer[T]) {
 		if o.Updated != nil {
 			o.Updated(obj)
@@ -499,7 +451,7 @@ func (t *Type[T]) reload(ctx context.Context) error {
 			}
 			continue
 		}
-		r, ok := l.wizard.(Reloader)
+		r, ok := Capability[Reloader](l.wizard)
 		if !ok {
 			continue
 		}
@@ -531,22 +483,35 @@ func (t *Type[T]) stats() TypeStats {
 	return ts
 }
 
+// close stops the type: new calls are refused, running walks are cancelled and waited
+// for, pending observer calls are delivered, then the caches are closed (stopping their
+// refreshes, which call wizards) before the wizards. The chain is read under t.mu; no cache,
+// wizard or observer is called with it held.
 func (t *Type[T]) close() error {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if t.closed.Swap(true) {
+		t.mu.Unlock()
 		return errors.ErrClosed
 	}
+	ls := t.layers()
+	t.mu.Unlock()
+
+	t.walks.Close()
 	t.obs.close()
 	var errs []error
-	for _, l := range t.layers() {
-		if l.cache != nil {
-			if err := l.cache.Close(); err != nil && !errors.Is(err, errors.ErrClosed) {
-				errs = append(errs, err)
-			}
+	for _, l := range ls {
+		if l.cache == nil {
 			continue
 		}
-		if c, ok := l.wizard.(io.Closer); ok {
+		if err := l.cache.Close(); err != nil && !errors.Is(err, errors.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	for _, l := range ls {
+		if l.wizard == nil {
+			continue
+		}
+		if c, ok := Capability[io.Closer](l.wizard); ok {
 			if err := c.Close(); err != nil && !errors.Is(err, errors.ErrClosed) {
 				errs = append(errs, &errors.WizardError{Type: t.name, Wizard: l.name, Op: "close", Err: err})
 			}

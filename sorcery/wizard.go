@@ -17,7 +17,8 @@ import "context"
 // A cancelled ctx returns an error matching ctx.Err().
 //
 // A wizard may implement the optional interfaces [Searcher], [Writer], [Reloader] and
-// io.Closer. The core discovers them by type assertion; users of a [Type] never need to.
+// io.Closer. The core discovers them by type assertion, through wrappers that are
+// [Unwrapper]s (see [Capability]); users of a [Type] never need to.
 type Wizard interface {
 	Retrieve(ctx context.Context, id string) (Record, bool, error)
 }
@@ -51,7 +52,40 @@ type Reloader interface {
 }
 
 // Unwrapper is a [Wizard] that wraps another, like HTTP middleware. Unwrap returns the
-// wrapped wizard.
+// wrapped wizard. The capabilities the wrapper does not implement itself are looked up on the
+// wizard it wraps (see [Capability]).
 type Unwrapper interface {
 	Unwrap() Wizard
+}
+
+// maxUnwrap bounds the Unwrap chains [Capability] follows.
+const maxUnwrap = 64
+
+// Capability returns the wizard that implements the capability C — [Searcher], [Writer],
+// [Reloader], io.Closer or any other interface — looking at w first, then down its
+// [Unwrapper] chain, as http.ResponseController finds the optional methods of a
+// ResponseWriter wrapped by middleware. ok is false when no wizard of the chain implements
+// C.
+//
+// So a user's middleware (logging, tracing, rate limiting) needs to implement only Retrieve
+// and Unwrap: the capabilities of the wizard it wraps stay visible, and are called on that
+// wizard directly. A wrapper that must see those calls too, or keep a capability from the
+// core, implements the method itself (a Writer that answers errors.ErrReadOnly, for
+// instance). The core looks every capability up this way; so should code that serves a
+// wizard it was given. The chain is followed at most 64 levels deep.
+func Capability[C any](w Wizard) (c C, ok bool) {
+	for range maxUnwrap {
+		if w == nil {
+			return c, false
+		}
+		if c, ok = w.(C); ok {
+			return c, true
+		}
+		u, isWrapper := w.(Unwrapper)
+		if !isWrapper {
+			return c, false
+		}
+		w = u.Unwrap()
+	}
+	return c, false
 }

@@ -1,0 +1,183 @@
+package sorcery
+
+import (
+	"context"
+	"time"
+
+	"github.com/gosorcery/gosorcery/cache"
+	"github.com/gosorcery/gosorcery/errors"
+)
+
+// The one walk of the chain. A retrieval visits the layers in order; each wizard is asked
+// at most once, wherever the caches stand:
+//
+//   - a cache answers when it holds the id (a stale entry is served and its refresh
+//     queued) or remembers its absence; it misses otherwise, and the walk goes on;
+//   - a wizard that finds the object answers; (false, nil) and errors go on to the next;
+//   - what the walk finds is stored in the caches that missed on the way (cache.Store, with
+//     the Miss of their look-up) and pushed to the caches behind the layer that answered,
+//     which the walk did not reach (Set, or SetDegraded);
+//   - "degraded" (found after a wizard failed) is stored in every cache the same way:
+//     living on an extension, re-checked after ErrorRecheck.
+//
+// A background refresh of a cache (its LoadFunc, [Type.loadFor]) asks the wizards only,
+// in order, caches skipped, like Asterisk's memory_cache stale refresh, which retrieves
+// through the whole sorcery with every memory cache passed through.
+
+// visited is a cache the walk looked up and found nothing in.
+type visited[T any] struct {
+	c    *cache.Cache[T]
+	miss cache.Miss
+}
+
+// walk visits the layers of ls in order for id (see [Type.Retrieve]). first is the Miss of
+// ls[0], a cache that Retrieve looked up already, or the zero Miss.
+func (t *Type[T]) walk(ctx context.Context, id string, ls []*layer[T], first cache.Miss) (T, bool, error) {
+	var zero T
+	var errs []error
+	var buf [4]visited[T]
+	missed := buf[:0]
+	for i, l := range ls {
+		if c := l.cache; c != nil {
+			var v T
+			var found bool
+			m := first
+			if i > 0 || !m.Missed() {
+				v, found, m = c.Lookup(ctx, id)
+			}
+			if m.Missed() {
+				missed = append(missed, visited[T]{c, m})
+				continue
+			}
+			// The cache answers. What it holds is stored in the caches before it; an
+			// absence it remembers is no answer when a wizard before it failed.
+			err := errors.Join(errs...)
+			for _, mc := range missed {
+				mc.c.Store(ctx, id, v, found, err, mc.miss)
+			}
+			t.setDegraded(errs)
+			if !found {
+				return zero, false, err
+			}
+			return v, true, nil
+		}
+		v, found, err := t.ask(ctx, l, id)
+		switch {
+		case err != nil:
+			if ctx.Err() != nil {
+				return zero, false, context.Cause(ctx)
+			}
+			errs = append(errs, err)
+			continue
+		case !found:
+			continue
+		}
+		err = errors.Join(errs...)
+		for _, mc := range missed {
+			mc.c.Store(ctx, id, v, true, err, mc.miss)
+		}
+		t.pushAfter(id, v, err != nil, ls[i+1:])
+		t.setDegraded(errs)
+		return v, true, nil
+	}
+	err := errors.Join(errs...)
+	if ctx.Err() == nil {
+		for _, mc := range missed {
+			mc.c.Store(ctx, id, zero, false, err, mc.miss)
+		}
+	}
+	t.setDegraded(errs)
+	return zero, false, err
+}
+
+// askWizards asks the wizards of the chain in order for id, caches skipped: the walk of a
+// cache's background refresh. It returns the first object found, with the errors of the
+// wizards that failed before it (a degraded answer), or, when none has it, the errors of
+// those that failed.
+func (t *Type[T]) askWizards(ctx context.Context, id string) (T, bool, error) {
+	var zero T
+	var errs []error
+	for _, l := range t.layers() {
+		if l.wizard == nil {
+			continue
+		}
+		v, found, err := t.ask(ctx, l, id)
+		switch {
+		case err != nil:
+			if ctx.Err() != nil {
+				return zero, false, context.Cause(ctx)
+			}
+			errs = append(errs, err)
+		case found:
+			t.setDegraded(errs)
+			return v, true, errors.Join(errs...)
+		}
+	}
+	t.setDegraded(errs)
+	return zero, false, errors.Join(errs...)
+}
+
+// ask asks one wizard for id and decodes its answer. A failure comes back as an
+// *errors.WizardError; a record that does not decode is the wizard's failure, not an
+// absence.
+func (t *Type[T]) ask(ctx context.Context, l *layer[T], id string) (T, bool, error) {
+	var zero T
+	start := time.Now()
+	rec, found, err := l.wizard.Retrieve(ctx, id)
+	switch {
+	case err != nil:
+		t.observeCall(l, OperationRetrieve, id, start, OutcomeError, err)
+		return zero, false, t.wizardError(l, OperationRetrieve, id, err)
+	case !found:
+		t.observeCall(l, OperationRetrieve, id, start, OutcomeNotFound, nil)
+		return zero, false, nil
+	}
+	if rec.ID == "" {
+		rec.ID = id
+	}
+	v, err := t.decode(l.wizard, rec)
+	if err != nil {
+		t.observeCall(l, OperationRetrieve, id, start, OutcomeError, err)
+		return zero, false, t.wizardError(l, OperationRetrieve, id, err)
+	}
+	t.observeCall(l, OperationRetrieve, id, start, OutcomeFound, nil)
+	return v, true, nil
+}
+
+// loadFor returns the LoadFunc of the cache layer self: a background refresh (or a Get on
+// the cache itself) asks the type's wizards in order, caches skipped, and an object found
+// is pushed to the type's other caches, as Asterisk's stale refresh creates the object it
+// retrieved in every cache of the type.
+func (t *Type[T]) loadFor(self *layer[T]) cache.LoadFunc[T] {
+	return func(ctx context.Context, id string) (T, bool, error) {
+		v, found, err := t.askWizards(ctx, id)
+		if found {
+			for _, l := range t.layers() {
+				if l != self {
+					pushInto(l, id, v, err != nil)
+				}
+			}
+		}
+		return v, found, err
+	}
+}
+
+// pushAfter stores an object found by a wizard into the caches of ls, which the walk did
+// not reach.
+func (t *Type[T]) pushAfter(id string, v T, degraded bool, ls []*layer[T]) {
+	for _, l := range ls {
+		pushInto(l, id, v, degraded)
+	}
+}
+
+// pushInto stores an object found elsewhere into l if l is a cache: as found, or, when a
+// wizard failed before it was found, as a degraded answer (cache.Cache.SetDegraded).
+func pushInto[T any](l *layer[T], id string, v T, degraded bool) {
+	switch {
+	case l.cache == nil:
+	case degraded:
+		l.cache.SetDegraded(id, v)
+	default:
+		l.cache.Set(id, v)
+	}
+}
