@@ -13,12 +13,20 @@ import (
 
 var _ sorcery.BatchWriter = (*Wizard)(nil)
 
-// Limits of one multi-row INSERT of a batch: the rows, and the bind parameters, which every
-// database bounds (SQLite to 32766 since 3.32, PostgreSQL and MySQL to 65535).
-const (
-	batchRows   = 500
-	batchParams = 32766
-)
+// batchRows bounds the rows of one multi-row INSERT of a batch.
+const batchRows = 500
+
+// batchParams returns the most bind parameters one multi-row INSERT of a batch takes.
+// PostgreSQL and MySQL take up to 65535. SQLite takes 32766 since 3.32 (999 before), but
+// modernc.org/sqlite matches each parameter to its argument by a scan of the arguments, a
+// cost quadratic in the parameters of a statement: statements of at most 999 parameters
+// import fastest there (docs/benchmarks.md).
+func (d Dialect) batchParams() int {
+	if d == SQLite {
+		return 999
+	}
+	return 65535
+}
 
 // WriteBatch applies writes in order in one transaction, all or nothing, bounded by
 // Options.Timeout like every call. Every record is checked against the table's columns, and
@@ -49,6 +57,7 @@ func (w *Wizard) WriteBatch(ctx context.Context, writes []sorcery.Write) error {
 	}
 	if err := w.runBatch(ctx, tx, t, writes, vals); err != nil {
 		_ = tx.Rollback() // the error that made the batch fail is the one to report
+		err = w.trace(ctx, t, writes, vals, err)
 		return w.nothingWritten(len(writes), w.batchError(ctx, w.db, t, writes, err))
 	}
 	if err := tx.Commit(); err != nil {
@@ -129,6 +138,9 @@ func (w *Wizard) nothingWritten(n int, err error) error {
 type batchFailure struct {
 	from, to int
 	err      error // the database's error, or a *sorcery.WriteError already classified
+
+	// For a multi-row INSERT not traced to its row yet: its columns and rows.
+	cols, rows []int
 }
 
 func (f *batchFailure) Error() string { return f.err.Error() }
@@ -213,7 +225,7 @@ func (w *Wizard) insertRun(ctx context.Context, tx *sql.Tx, t *table, exec func(
 	}
 	var args []any
 	for _, g := range groups {
-		per := max(1, min(batchRows, batchParams/len(g.cols)))
+		per := max(1, min(batchRows, t.dialect.batchParams()/len(g.cols)))
 		for start := 0; start < len(g.rows); start += per {
 			rows := g.rows[start:min(start+per, len(g.rows))]
 			args = args[:0]
@@ -221,17 +233,6 @@ func (w *Wizard) insertRun(ctx context.Context, tx *sql.Tx, t *table, exec func(
 				for _, c := range g.cols {
 					args = append(args, vals[r][c])
 				}
-			}
-			if len(rows) == 1 {
-				if _, err := exec(t.insertSQL(g.cols, 1), args); err != nil {
-					return w.insertFailed(ctx, tx, t, exec, writes, vals, g.cols, rows, err)
-				}
-				continue
-			}
-			// A savepoint before each multi-row statement lets a failure be traced to its
-			// row, in the caller's transaction too.
-			if _, err := tx.ExecContext(ctx, "SAVEPOINT sorcery_batch"); err != nil {
-				return &batchFailure{from: rows[0], to: rows[len(rows)-1] + 1, err: err}
 			}
 			if _, err := exec(t.insertSQL(g.cols, len(rows)), args); err != nil {
 				return w.insertFailed(ctx, tx, t, exec, writes, vals, g.cols, rows, err)
@@ -241,20 +242,47 @@ func (w *Wizard) insertRun(ctx context.Context, tx *sql.Tx, t *table, exec func(
 	return nil
 }
 
+// trace traces err, the failure of a multi-row INSERT of a rolled back batch that
+// insertFailed could not trace (on PostgreSQL), to its row: it makes the rows one at a time in a transaction of its
+// own, rolled back, and returns the failure of the first that fails, or err.
+func (w *Wizard) trace(ctx context.Context, t *table, writes []sorcery.Write, vals [][]any, err error) error {
+	var f *batchFailure
+	if !errors.As(err, &f) || len(f.rows) < 2 || ctx.Err() != nil || errors.Is(classify(ctx, f.err), errors.ErrUnavailable) {
+		return err
+	}
+	tx, berr := w.db.BeginTx(ctx, nil)
+	if berr != nil {
+		return err
+	}
+	defer tx.Rollback() // a scratch transaction: nothing of it is kept
+	exec := func(q string, args []any) (sql.Result, error) { return tx.ExecContext(ctx, q, args...) }
+	args := make([]any, len(f.cols))
+	for _, r := range f.rows {
+		for k, c := range f.cols {
+			args[k] = vals[r][c]
+		}
+		if _, rerr := exec(t.insertSQL(f.cols, 1), args); rerr != nil {
+			return w.insertFailed(ctx, tx, t, exec, writes, vals, f.cols, []int{r}, rerr)
+		}
+	}
+	return err
+}
+
 // insertFailed finds out why the INSERT of rows failed with err: the creates of ids the
-// table holds, or else the first row that fails on its own. The statement of several rows
-// followed a savepoint, which it rolls back to first.
+// table holds, or else the first row that fails on its own.
 func (w *Wizard) insertFailed(ctx context.Context, tx *sql.Tx, t *table, exec func(string, []any) (sql.Result, error),
 	writes []sorcery.Write, vals [][]any, cols []int, rows []int, err error) error {
-	whole := &batchFailure{from: rows[0], to: rows[len(rows)-1] + 1, err: err}
+	whole := &batchFailure{from: rows[0], to: rows[len(rows)-1] + 1, err: err, cols: cols, rows: rows}
 	if ctx.Err() != nil || errors.Is(classify(ctx, err), errors.ErrUnavailable) {
 		return whole
 	}
-	if len(rows) > 1 {
-		if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT sorcery_batch"); rerr != nil {
-			return whole
-		}
+	if len(rows) > 1 && t.dialect == PostgreSQL {
+		// PostgreSQL refuses every statement of the transaction now (a savepoint before each
+		// statement would be a subtransaction, and more than 64 in a transaction slow every
+		// session of the server): WriteBatch traces the failure after its rollback.
+		return whole
 	}
+	// SQLite and MySQL undid the failed statement, and the transaction goes on.
 	if isDuplicate(err) {
 		ids := make([]string, len(rows))
 		for k, r := range rows {
@@ -379,16 +407,31 @@ func (w *Wizard) batchError(ctx context.Context, q querier, t *table, writes []s
 		return f.err
 	}
 	op := writes[f.from].Op
+	if op == sorcery.OperationCreate && isDuplicate(f.err) && ctx.Err() == nil {
+		rows := f.rows
+		if len(rows) == 0 {
+			rows = []int{f.from}
+		}
+		ids := make([]string, len(rows))
+		for k, r := range rows {
+			ids[k] = writes[r].Record.ID
+		}
+		if have, xerr := w.existing(ctx, q, t, ids); xerr == nil {
+			var errs []error
+			for _, r := range rows {
+				if have[writes[r].Record.ID] {
+					errs = append(errs, &sorcery.WriteError{Index: r, Op: op, ID: writes[r].Record.ID, Err: errors.ErrExists})
+				}
+			}
+			if len(errs) > 0 {
+				return errors.Join(errs...)
+			}
+		}
+	}
 	if f.to-f.from > 1 {
 		return fmt.Errorf("writes %d to %d (%s): %w", f.from, f.to-1, op, wrapDB(ctx, f.err))
 	}
-	id := writes[f.from].Record.ID
-	if op == sorcery.OperationCreate && isDuplicate(f.err) && ctx.Err() == nil {
-		if have, xerr := w.existing(ctx, q, t, []string{id}); xerr == nil && have[id] {
-			return &sorcery.WriteError{Index: f.from, Op: op, ID: id, Err: errors.ErrExists}
-		}
-	}
-	return &sorcery.WriteError{Index: f.from, Op: op, ID: id, Err: wrapDB(ctx, f.err)}
+	return &sorcery.WriteError{Index: f.from, Op: op, ID: writes[f.from].Record.ID, Err: wrapDB(ctx, f.err)}
 }
 
 // existing returns which of ids the table holds, compared exactly.
