@@ -199,6 +199,7 @@ func plan(ctx context.Context, db *database, objs []*object, o *importOptions) (
 		warnings []problem
 		ps       problems
 		existing = make(map[*objectType]*objectSet)
+		cols     = make(map[*objectType]map[string]bool)
 	)
 	for _, obj := range objs {
 		t := obj.typ
@@ -212,8 +213,9 @@ func plan(ctx context.Context, db *database, objs []*object, o *importOptions) (
 				return nil, warnings, err
 			}
 			existing[t] = have
+			cols[t] = columns(w)
 		}
-		rec, at, warns, errs := record(obj, columns(w), w.Table(), o.ignoreUnknown)
+		rec, at, warns, errs := record(obj, cols[t], w.Table(), o.ignoreUnknown)
 		warnings = append(warnings, warns...)
 		if len(errs) > 0 {
 			ps = append(ps, errs...)
