@@ -57,17 +57,8 @@ func (t *Type[T]) decode(w Wizard, rec Record) (T, error) {
 
 // locate asks w, or the wizards it wraps, where id comes from.
 func locate(w Wizard, id string) string {
-	for range 16 { // bounded: a wrapper chain longer than this is not followed
-		if l, ok := w.(Locator); ok {
-			return l.Locate(id)
-		}
-		u, ok := w.(Unwrapper)
-		if !ok {
-			return ""
-		}
-		if w = u.Unwrap(); w == nil {
-			return ""
-		}
+	if l, ok := Capability[Locator](w); ok {
+		return l.Locate(id)
 	}
 	return ""
 }

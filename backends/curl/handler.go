@@ -319,7 +319,7 @@ func (h *handler) search(ctx context.Context, conds []sorcery.Condition) ([]sorc
 		}
 		return []sorcery.Record{r}, nil
 	}
-	s, ok := h.w.(sorcery.Searcher)
+	s, ok := sorcery.Capability[sorcery.Searcher](h.w)
 	if !ok {
 		return nil, &hError{status: http.StatusNotImplemented, err: fmt.Errorf("sorcery: curl handler: the wizard cannot search: %w", errors.ErrUnsupported)}
 	}
@@ -393,7 +393,7 @@ func (h *handler) record(form []pair) (r sorcery.Record, unset []string, err err
 }
 
 func (h *handler) writer() (sorcery.Writer, error) {
-	wr, ok := h.w.(sorcery.Writer)
+	wr, ok := sorcery.Capability[sorcery.Writer](h.w)
 	if !ok {
 		return nil, &hError{status: http.StatusNotImplemented, err: fmt.Errorf("sorcery: curl handler: the wizard cannot write: %w", errors.ErrUnsupported)}
 	}

@@ -207,7 +207,7 @@ func (w *Wizard) openSQL(m Mapping, d sqldb.Dialect) (sorcery.Wizard, error) {
 func closeMembers(members []member) error {
 	var errs []error
 	for _, m := range members {
-		if c, ok := m.w.(io.Closer); ok {
+		if c, ok := sorcery.Capability[io.Closer](m.w); ok {
 			if err := c.Close(); err != nil && !errors.Is(err, errors.ErrClosed) {
 				errs = append(errs, err)
 			}
@@ -285,7 +285,7 @@ func (w *Wizard) Search(ctx context.Context, q sorcery.Query) ([]sorcery.Record,
 	}
 	var errs []error
 	for _, m := range members {
-		s, ok := m.w.(sorcery.Searcher)
+		s, ok := sorcery.Capability[sorcery.Searcher](m.w)
 		if !ok {
 			errs = append(errs, failure(m, "search", errors.ErrUnsupported))
 			continue
@@ -318,7 +318,7 @@ func (w *Wizard) write(ctx context.Context, name string, op func(sorcery.Writer)
 	}
 	var errs []error
 	for _, m := range members {
-		wr, ok := m.w.(sorcery.Writer)
+		wr, ok := sorcery.Capability[sorcery.Writer](m.w)
 		if !ok {
 			errs = append(errs, failure(m, name, errors.ErrReadOnly))
 			continue
@@ -394,7 +394,7 @@ func (w *Wizard) Reload(ctx context.Context) error {
 	}
 	var errs []error
 	for _, m := range members {
-		if r, ok := m.w.(sorcery.Reloader); ok {
+		if r, ok := sorcery.Capability[sorcery.Reloader](m.w); ok {
 			if err := r.Reload(ctx); err != nil {
 				errs = append(errs, failure(m, "reload", err))
 			}

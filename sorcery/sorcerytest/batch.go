@@ -74,7 +74,7 @@ func assertWriteError(t *testing.T, err, target error, index int, msg string) {
 
 func testBatch(t *testing.T, h Harness) {
 	w := h(t, Seed())
-	bw, ok := w.(sorcery.BatchWriter)
+	bw, ok := sorcery.Capability[sorcery.BatchWriter](w)
 	if !ok {
 		t.Skip("not a sorcery.BatchWriter")
 	}
@@ -158,7 +158,7 @@ func testBatch(t *testing.T, h Harness) {
 				AssertRecord(t, rs[i], got)
 			}
 		}
-		if s, ok := w.(sorcery.Searcher); ok {
+		if s, ok := sorcery.Capability[sorcery.Searcher](w); ok {
 			got, err := s.Search(ctx, sorcery.Query{IDPrefix: "bulk"})
 			require.NoError(t, err)
 			assert.Len(t, got, len(rs), "objects after a large batch")

@@ -104,7 +104,7 @@ func testRetrieve(t *testing.T, h Harness) {
 
 func testSearch(t *testing.T, h Harness) {
 	w := h(t, Seed())
-	s, ok := w.(sorcery.Searcher)
+	s, ok := sorcery.Capability[sorcery.Searcher](w)
 	if !ok {
 		t.Skip("not a sorcery.Searcher")
 	}
@@ -168,7 +168,7 @@ func testSearch(t *testing.T, h Harness) {
 
 func testWrite(t *testing.T, h Harness) {
 	w := h(t, Seed())
-	wr, ok := w.(sorcery.Writer)
+	wr, ok := sorcery.Capability[sorcery.Writer](w)
 	if !ok {
 		t.Skip("not a sorcery.Writer")
 	}
@@ -206,7 +206,7 @@ func testWrite(t *testing.T, h Harness) {
 	require.NoError(t, err)
 	assert.False(t, found, "Update of a missing id must not create it")
 
-	if s, ok := w.(sorcery.Searcher); ok {
+	if s, ok := sorcery.Capability[sorcery.Searcher](w); ok {
 		rs, err := s.Search(ctx, sorcery.Query{Conditions: []sorcery.Condition{{Field: "context", Op: sorcery.OpEqual, Value: "internal"}}})
 		require.NoError(t, err)
 		assert.Equal(t, []string{"bob", "dave"}, ids(rs), "Search after Update")
@@ -241,12 +241,12 @@ func testCancelled(t *testing.T, h Harness) {
 	_, found, err := w.Retrieve(ctx, "alice")
 	assert.False(t, found, "Retrieve with a cancelled ctx reported found")
 	check("Retrieve", err, start)
-	if s, ok := w.(sorcery.Searcher); ok {
+	if s, ok := sorcery.Capability[sorcery.Searcher](w); ok {
 		start = time.Now()
 		_, err := s.Search(ctx, sorcery.Query{})
 		check("Search", err, start)
 	}
-	if wr, ok := w.(sorcery.Writer); ok {
+	if wr, ok := sorcery.Capability[sorcery.Writer](w); ok {
 		start = time.Now()
 		err := wr.Create(ctx, sorcery.Record{ID: "zed", Fields: sorcery.Fields{{Name: "name", Value: "Zed"}}})
 		if !errors.Is(err, errors.ErrReadOnly) {
@@ -269,8 +269,8 @@ func testCancelled(t *testing.T, h Harness) {
 func testConcurrent(t *testing.T, h Harness) {
 	w := h(t, Seed())
 	ctx := t.Context()
-	s, canSearch := w.(sorcery.Searcher)
-	wr, canWrite := w.(sorcery.Writer)
+	s, canSearch := sorcery.Capability[sorcery.Searcher](w)
+	wr, canWrite := sorcery.Capability[sorcery.Writer](w)
 	if canWrite {
 		if err := wr.Create(ctx, sorcery.Record{ID: "probe", Fields: sorcery.Fields{{Name: "name", Value: "Probe"}}}); errors.Is(err, errors.ErrReadOnly) {
 			canWrite = false
@@ -318,7 +318,7 @@ func testConcurrent(t *testing.T, h Harness) {
 
 func testClose(t *testing.T, h Harness) {
 	w := h(t, Seed())
-	c, ok := w.(io.Closer)
+	c, ok := sorcery.Capability[io.Closer](w)
 	if !ok {
 		t.Skip("not an io.Closer")
 	}
@@ -332,11 +332,11 @@ func testClose(t *testing.T, h Harness) {
 	_, found, err := w.Retrieve(t.Context(), "alice")
 	assert.False(t, found, "Retrieve after Close reported found")
 	assert.ErrorIs(t, err, errors.ErrClosed, "Retrieve after Close")
-	if s, ok := w.(sorcery.Searcher); ok {
+	if s, ok := sorcery.Capability[sorcery.Searcher](w); ok {
 		_, err := s.Search(t.Context(), sorcery.Query{})
 		assert.ErrorIs(t, err, errors.ErrClosed, "Search after Close")
 	}
-	if wr, ok := w.(sorcery.Writer); ok {
+	if wr, ok := sorcery.Capability[sorcery.Writer](w); ok {
 		err := wr.Create(t.Context(), sorcery.Record{ID: "zed"})
 		if !errors.Is(err, errors.ErrReadOnly) {
 			assert.ErrorIs(t, err, errors.ErrClosed, "Create after Close")
