@@ -247,7 +247,7 @@ func (w *Wizard) insertRun(ctx context.Context, tx *sql.Tx, t *table, exec func(
 // own, rolled back, and returns the failure of the first that fails, or err.
 func (w *Wizard) trace(ctx context.Context, t *table, writes []sorcery.Write, vals [][]any, err error) error {
 	var f *batchFailure
-	if !errors.As(err, &f) || len(f.rows) < 2 || ctx.Err() != nil || errors.Is(classify(ctx, f.err), errors.ErrUnavailable) {
+	if !errors.As(err, &f) || len(f.rows) < 2 || !traceable(ctx, f.err) {
 		return err
 	}
 	tx, berr := w.db.BeginTx(ctx, nil)
@@ -268,12 +268,21 @@ func (w *Wizard) trace(ctx context.Context, t *table, writes []sorcery.Write, va
 	return err
 }
 
+// traceable reports whether a failed INSERT may be traced to its row by running its rows
+// one at a time: only when the database refused the data (a constraint, a value), which
+// undoes the statement and leaves the transaction going. Other errors — a lost connection, a
+// deadlock, a full disk — may have ended the transaction, and statements run after them
+// could commit on their own.
+func traceable(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && errors.Is(classify(ctx, err), errors.ErrInvalid)
+}
+
 // insertFailed finds out why the INSERT of rows failed with err: the creates of ids the
 // table holds, or else the first row that fails on its own.
 func (w *Wizard) insertFailed(ctx context.Context, tx *sql.Tx, t *table, exec func(string, []any) (sql.Result, error),
 	writes []sorcery.Write, vals [][]any, cols []int, rows []int, err error) error {
 	whole := &batchFailure{from: rows[0], to: rows[len(rows)-1] + 1, err: err, cols: cols, rows: rows}
-	if ctx.Err() != nil || errors.Is(classify(ctx, err), errors.ErrUnavailable) {
+	if !traceable(ctx, err) {
 		return whole
 	}
 	if len(rows) > 1 && t.dialect == PostgreSQL {
