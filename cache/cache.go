@@ -322,6 +322,7 @@ func (c *Cache[T]) install(ctx context.Context, s *shard[T], h uint64, id string
 		if err != nil { // degraded: served, re-checked after ErrorRecheck
 			n.flags.Store(flagExtended)
 			n.staleAt, n.expireAt = c.extension(now, now)
+			n.extendedAt = now
 		}
 	case err != nil:
 		return

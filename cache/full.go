@@ -60,6 +60,9 @@ type fullGen[T any] struct {
 	extended atomic.Bool // kept past a failed refresh
 
 	staleAt, expireAt int64 // guarded by fullSet.mu
+	// extendedAt is the clock reading of the first failed whole load g was kept past;
+	// guarded by fullSet.mu, meaningful while extended.
+	extendedAt int64
 	// expiring says that Expire or ExpireAll asked for the set to go: it is served until
 	// the reload they started answers; if that fails, it is dropped. Guarded by fullSet.mu.
 	expiring bool
@@ -314,6 +317,9 @@ func (c *Cache[T]) extendSet(now int64, cause error) {
 	dropped := g.expiring
 	if !dropped {
 		g.staleAt, g.expireAt = c.extension(g.loadedAt, now)
+		if !g.extended.Load() {
+			g.extendedAt = now
+		}
 		g.extended.Store(true)
 		g.stale.Store(false)
 		dropped = g.expireAt <= now

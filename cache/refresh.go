@@ -186,6 +186,7 @@ func (c *Cache[T]) refreshEntry(ctx context.Context, e *entry[T]) {
 func (c *Cache[T]) extend(s *shard[T], link *atomic.Pointer[entry[T]], e *entry[T], now int64) (expired bool) {
 	if e.flags.Load()&flagExtended == 0 {
 		s.extended.Add(1)
+		e.extendedAt = now
 	}
 	setFlags(e, flagStale|flagRefreshing, flagExtended)
 	e.staleAt, e.expireAt = c.extension(e.loadedAt, now)

@@ -40,6 +40,9 @@ type entry[T any] struct {
 	loadedAt int64 // clock reading of the last successful load; immutable
 	staleAt  int64 // guarded by shard.mu (full-backend entries: unused)
 	expireAt int64 // guarded by shard.mu (full-backend entries: unused)
+	// extendedAt is the clock reading at which the entry began to live on an extension (its
+	// first failed refresh, or its degraded load); guarded by shard.mu, 0 when not extended.
+	extendedAt int64
 
 	// The recency list of a bounded cache (policy); guarded by policy.mu, unused otherwise.
 	lruPrev, lruNext *entry[T]
