@@ -90,6 +90,22 @@ type TypeStats struct {
 type WizardStats struct {
 	Name       string
 	Operations []OperationStats // one per operation the wizard was asked to do, in Operation order
+	// LastErrorClass names the kind of the wizard's last failure, never its text (a decoding
+	// error may quote a field value): "timeout" (context.DeadlineExceeded), "canceled", then
+	// by the sentinel of package errors it matches: "unavailable", "invalid", "not_found",
+	// "exists", "read_only", "unsupported", "closed"; "other" for anything else. Empty if
+	// the wizard never failed. LastErrorOp
+	// is the operation that failed and LastErrorAt when.
+	LastErrorClass string
+	LastErrorOp    Operation
+	LastErrorAt    time.Time
+	// LastOK is when a call of the wizard last ended without an error; zero if none did.
+	LastOK time.Time
+}
+
+// Failing reports whether the wizard's last call failed.
+func (w WizardStats) Failing() bool {
+	return !w.LastErrorAt.IsZero() && !w.LastErrorAt.Before(w.LastOK)
 }
 
 // OperationStats count the calls of one operation on one wizard.
@@ -115,6 +131,10 @@ type Histogram struct {
 // wizardCounters are the always-on counters of one wizard.
 type wizardCounters struct {
 	ops [numOperations]opCounters
+	// The last failure and the last success, in unix nanoseconds (0: none); the failure's
+	// class and operation are packed in lastErr as class<<8 | op.
+	lastErrAt, lastOKAt atomic.Int64
+	lastErr             atomic.Uint32
 }
 
 type opCounters struct {
@@ -123,7 +143,13 @@ type opCounters struct {
 	buckets  [numBuckets + 1]atomic.Uint64
 }
 
-func (c *wizardCounters) record(op Operation, out Outcome, d time.Duration) {
+func (c *wizardCounters) record(op Operation, out Outcome, d time.Duration, err error) {
+	if out == OutcomeError {
+		c.lastErr.Store(uint32(errorClassOf(err))<<8 | uint32(op))
+		c.lastErrAt.Store(time.Now().UnixNano())
+	} else {
+		c.lastOKAt.Store(time.Now().UnixNano())
+	}
 	oc := &c.ops[op]
 	oc.outcomes[out].Add(1)
 	oc.sum.Add(int64(d))
@@ -136,6 +162,15 @@ func (c *wizardCounters) record(op Operation, out Outcome, d time.Duration) {
 
 func (c *wizardCounters) snapshot(name string) WizardStats {
 	ws := WizardStats{Name: name}
+	if at := c.lastErrAt.Load(); at != 0 {
+		packed := c.lastErr.Load()
+		ws.LastErrorClass = errorClasses[packed>>8]
+		ws.LastErrorOp = Operation(packed & 0xff)
+		ws.LastErrorAt = time.Unix(0, at)
+	}
+	if at := c.lastOKAt.Load(); at != 0 {
+		ws.LastOK = time.Unix(0, at)
+	}
 	for op := range numOperations {
 		oc := &c.ops[op]
 		s := OperationStats{
