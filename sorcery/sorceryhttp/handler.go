@@ -609,6 +609,10 @@ func (h *Handler) expire(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res := actionJSON{Type: typeName, Cache: r.PathValue("cache"), Object: r.Form.Get("object"), Done: true}
+	if err := notCached(c, typeName, res); err != nil {
+		answer(w, err)
+		return
+	}
 	if res.Object != "" {
 		res.Action = "SorceryMemoryCacheExpireObject"
 		c.Expire(res.Object)
@@ -633,6 +637,10 @@ func (h *Handler) stale(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		res.Reload = reload
+	}
+	if err := notCached(c, typeName, res); err != nil {
+		answer(w, err)
+		return
 	}
 	switch {
 	case res.Object != "":
@@ -667,6 +675,18 @@ func (h *Handler) populate(w http.ResponseWriter, r *http.Request) {
 	}
 	res.Done = true
 	h.done(w, r, res)
+}
+
+// notCached refuses an action on one object that the cache does not hold, as Asterisk's
+// SorceryMemoryCacheExpireObject and SorceryMemoryCacheStaleObject do.
+func notCached(c sorcery.CacheAdmin, typeName string, res actionJSON) error {
+	if res.Object == "" {
+		return nil
+	}
+	if _, ok := c.Inspect(res.Object); !ok {
+		return fail(http.StatusNotFound, "object %q is not in cache %s/%s: nothing to do", res.Object, typeName, res.Cache)
+	}
+	return nil
 }
 
 // sorceryErrorClass describes err by its class only: a wizard's error text may quote a field.

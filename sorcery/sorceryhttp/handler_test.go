@@ -120,6 +120,8 @@ func TestBadInputIsAnsweredWithAClearClientError(t *testing.T) {
 		{"/api/types/auth/caches/other/stale", nil, 404, `has no cache "other"`},
 		{"/api/types/auth/caches/cache/stale", url.Values{"object": {"alice"}, "reload": {"perhaps"}}, 400, `bad reload "perhaps"`},
 		{"/api/types/auth/caches/cache/stale", url.Values{"reload": {"yes"}}, 400, `reload needs an object`},
+		{"/api/types/auth/caches/cache/expire", url.Values{"object": {"mallory"}}, 404, `object "mallory" is not in cache auth/cache: nothing to do`},
+		{"/api/types/auth/caches/cache/stale", url.Values{"object": {"mallory"}, "reload": {"yes"}}, 404, `object "mallory" is not in cache auth/cache`},
 	} {
 		r := f.post(t, tc.path, tc.form)
 		assert.Equal(t, tc.status, r.status, "%s: %s", tc.path, r.body)
