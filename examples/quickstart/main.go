@@ -4,11 +4,16 @@
 // served keeps being served, while a failure is never mistaken for "no such user".
 //
 //	go run ./examples/quickstart
+//
+// During the outage it serves the operator's page of sorcery/sorceryhttp on a loopback port
+// and prints its address; -hold 2m keeps the outage going two minutes to look at it.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -27,6 +32,7 @@ import (
 	"github.com/gosorcery/gosorcery/backends/memory"
 	sorceryerrors "github.com/gosorcery/gosorcery/errors"
 	"github.com/gosorcery/gosorcery/sorcery"
+	"github.com/gosorcery/gosorcery/sorcery/sorceryhttp"
 	"github.com/gosorcery/gosorcery/sorcery/sorceryprom"
 )
 
@@ -87,7 +93,9 @@ aor = curl,%[1]s/aor
 const stale = time.Second
 
 func main() {
-	if err := run(os.Stdout); err != nil {
+	hold := flag.Duration("hold", 0, "keep the provisioning service down this long at step 3, with the operator's page up, to look at it")
+	flag.Parse()
+	if err := run(os.Stdout, *hold); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
@@ -143,7 +151,68 @@ func (p *provisioning) put(typ, id string, kv ...string) {
 	p.stores[typ].Put(r)
 }
 
-func run(out io.Writer) error {
+// operatorView serves the operator's page and API (sorcery/sorceryhttp) on a loopback port,
+// mounted under /debug/sorcery/ as a program would mount it behind its authentication.
+type operatorView struct {
+	url  string
+	srv  *http.Server
+	done chan struct{}
+}
+
+func serveOperatorView(s *sorcery.Sorcery) (*operatorView, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/debug/sorcery/", http.StripPrefix("/debug/sorcery", sorceryhttp.New(s, nil)))
+	v := &operatorView{
+		url:  "http://" + ln.Addr().String() + "/debug/sorcery/",
+		srv:  &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second},
+		done: make(chan struct{}),
+	}
+	go func() {
+		defer close(v.done)
+		v.srv.Serve(ln)
+	}()
+	return v, nil
+}
+
+func (v *operatorView) stop() {
+	v.srv.Close()
+	<-v.done
+}
+
+// extended asks the operator's API which objects of a cache are served past a failed
+// refresh.
+func (v *operatorView) extended(typeName, cacheName string) ([]string, error) {
+	client := &http.Client{Timeout: 5 * time.Second}
+	res, err := client.Get(v.url + "api/types/" + typeName + "/caches/" + cacheName + "/entries?state=extended&limit=1000")
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("operator's view: %s", res.Status)
+	}
+	var page struct {
+		Entries []struct {
+			ID string `json:"id"`
+		} `json:"entries"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&page); err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, e := range page.Entries {
+		ids = append(ids, e.ID)
+	}
+	return ids, nil
+}
+
+// run tells the story to out. hold keeps the outage going that long at step 3, with the
+// operator's page up, for a person to look at it; zero does not wait.
+func run(out io.Writer, hold time.Duration) error {
 	ctx := context.Background()
 	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
 
@@ -197,6 +266,11 @@ func run(out io.Writer) error {
 		return err
 	}
 	say("2. sorcery.conf: each type is pjsip.conf → memory_cache (stale after %v) → curl", stale)
+	view, err := serveOperatorView(s)
+	if err != nil {
+		return err
+	}
+	defer view.stop()
 
 	showAuth := func(id string) {
 		a, found, err := auths.Retrieve(ctx, id)
@@ -234,6 +308,15 @@ func run(out io.Writer) error {
 	showAuth("carol")
 	st := auths.Cache().Stats()
 	say("   auth cache: %d objects, %d served past a failed refresh, %d refreshes failed", st.Objects, st.Extended, st.RefreshErrors)
+	ids, err := view.extended("auth", "cache")
+	if err != nil {
+		return err
+	}
+	say("   operator's view at %s: a red line on auth/cache; served past a failed refresh: %s", view.url, strings.Join(ids, ", "))
+	if hold > 0 {
+		say("   holding the outage for %v: open the address above", hold)
+		time.Sleep(hold)
+	}
 
 	// 4. A change at the source arrives when the service is back.
 	prov.put("auth", "alice", "username", "alice", "password", "N3w-Passw0rd")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -9,7 +10,7 @@ import (
 func TestQuickstartServesThroughTheOutage(t *testing.T) {
 	var out strings.Builder
 	start := time.Now()
-	if err := run(&out); err != nil {
+	if err := run(&out, 0); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	if d := time.Since(start); d > 15*time.Second {
@@ -33,6 +34,9 @@ func TestQuickstartServesThroughTheOutage(t *testing.T) {
 	}
 	if !strings.Contains(outage, `auth bob    → password "CanWeFixIt"`) {
 		t.Errorf("bob not served during the outage:\n%s", text)
+	}
+	if !regexp.MustCompile(`operator's view at http://127\.0\.0\.1:\d+/debug/sorcery/: a red line on auth/cache; served past a failed refresh: .*alice`).MatchString(outage) {
+		t.Errorf("the operator's view does not list alice as extended during the outage:\n%s", text)
 	}
 	if strings.Contains(outage, " 0 served past a failed refresh") {
 		t.Errorf("no extension shown during the outage:\n%s", text)
