@@ -34,6 +34,28 @@ func BenchmarkTypeRetrieveMemory(b *testing.B) {
 	})
 }
 
+// BenchmarkRetrieveByHand is the work BenchmarkTypeRetrieveMemory wraps, done by hand: one
+// memory wizard call and one decode. The two side by side give the cost of the walk.
+func BenchmarkRetrieveByHand(b *testing.B) {
+	codec, err := sorcery.NewCodec[Endpoint](nil)
+	require.NoError(b, err)
+	w := memory.New()
+	w.Put(rec("alice", "context", "internal", "allow", "ulaw", "allow", "alaw", "direct_media", "no"))
+	ctx := b.Context()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r, found, err := w.Retrieve(ctx, "alice")
+			if !found || err != nil {
+				b.Fatal(found, err)
+			}
+			if _, err := codec.Decode(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
 // BenchmarkCacheSnapshot100k writes and restores the snapshot of a cache of 100,000
 // endpoints, stored as the type's codec encodes them (what AddCache sets up).
 func BenchmarkCacheSnapshot100k(b *testing.B) {
