@@ -495,48 +495,38 @@ func (h *Handler) serveType(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, vs[0].json())
 }
 
-// listOptions reads ?limit, ?cursor and ?state.
-func listOptions(r *http.Request, defaultLimit int) (*cache.ListOptions, error) {
+// listing returns the page of entries r asks for (?limit, ?cursor, ?state) of the cache
+// named in its path.
+func (h *Handler) listing(r *http.Request) (typeName string, o *cache.ListOptions, page cache.EntryPage, err error) {
+	typeName, c, err := h.cacheOf(r)
+	if err != nil {
+		return "", nil, page, err
+	}
 	q := r.URL.Query()
-	o := &cache.ListOptions{Cursor: q.Get("cursor"), Limit: defaultLimit}
+	o = &cache.ListOptions{Cursor: q.Get("cursor"), Limit: cache.DefaultListLimit}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > MaxLimit {
-			return nil, fail(http.StatusBadRequest, "bad limit %q: want a whole number from 1 to %d", s, MaxLimit)
+			return "", nil, page, fail(http.StatusBadRequest, "bad limit %q: want a whole number from 1 to %d", s, MaxLimit)
 		}
 		o.Limit = n
 	}
 	if s := q.Get("state"); s != "" {
 		st, err := cache.ParseState(s)
 		if err != nil {
-			return nil, fail(http.StatusBadRequest, "bad state %q: want fresh, stale, refreshing, extended or negative", s)
+			return "", nil, page, fail(http.StatusBadRequest, "bad state %q: want fresh, stale, refreshing, extended or negative", s)
 		}
 		o.State = st
 	}
-	return o, nil
-}
-
-// list returns a page of c's entries, or an error with its status.
-func list(c sorcery.CacheAdmin, o *cache.ListOptions) (cache.EntryPage, error) {
-	page, err := c.List(o)
+	page, err = c.List(o)
 	if errors.Is(err, errors.ErrInvalid) {
-		return page, fail(http.StatusBadRequest, "bad cursor %q: pass the next of a page of this cache, or none to start", o.Cursor)
+		return "", nil, page, fail(http.StatusBadRequest, "bad cursor %q: pass the next of a page of this cache, or none to start", o.Cursor)
 	}
-	return page, err
+	return typeName, o, page, err
 }
 
 func (h *Handler) serveEntries(w http.ResponseWriter, r *http.Request) {
-	typeName, c, err := h.cacheOf(r)
-	if err != nil {
-		answer(w, err)
-		return
-	}
-	o, err := listOptions(r, cache.DefaultListLimit)
-	if err != nil {
-		answer(w, err)
-		return
-	}
-	page, err := list(c, o)
+	typeName, _, page, err := h.listing(r)
 	if err != nil {
 		answer(w, err)
 		return

@@ -250,17 +250,7 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) serveCachePage(w http.ResponseWriter, r *http.Request) {
-	typeName, c, err := h.cacheOf(r)
-	if err != nil {
-		answer(w, err)
-		return
-	}
-	o, err := listOptions(r, cache.DefaultListLimit)
-	if err != nil {
-		answer(w, err)
-		return
-	}
-	page, err := list(c, o)
+	typeName, o, page, err := h.listing(r)
 	if err != nil {
 		answer(w, err)
 		return
