@@ -2,12 +2,20 @@ module github.com/gosorcery/gosorcery/examples
 
 go 1.25.0
 
-replace github.com/gosorcery/gosorcery => ../
+replace (
+	github.com/gosorcery/gosorcery => ../
+	github.com/gosorcery/gosorcery/invalidate/natsbus => ../invalidate/natsbus
+	github.com/gosorcery/gosorcery/invalidate/redisbus => ../invalidate/redisbus
+	github.com/gosorcery/gosorcery/sorcery/sorceryprom => ../sorcery/sorceryprom
+)
 
 require (
 	github.com/emiago/sipgo v1.7.2
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/gosorcery/gosorcery v0.0.0-00010101000000-000000000000
+	github.com/gosorcery/gosorcery/invalidate/natsbus v0.0.0-00010101000000-000000000000
+	github.com/gosorcery/gosorcery/invalidate/redisbus v0.0.0-00010101000000-000000000000
+	github.com/gosorcery/gosorcery/sorcery/sorceryprom v0.0.0-00010101000000-000000000000
 	github.com/icholy/digest v1.2.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/mattn/go-isatty v0.0.24

@@ -30,4 +30,7 @@
 // A source runs one goroutine that receives and delivers, stopped by Close; the NATS client
 // runs its own while connected. A Publisher is safe for concurrent use and never closes the
 // connection it was given. There is no package-level state.
+//
+// The package is a Go module of its own (go get github.com/gosorcery/gosorcery/invalidate/natsbus),
+// so that nats.go is in the module graph only of the programs that use it.
 package natsbus

@@ -28,4 +28,7 @@
 //
 // A source runs one goroutine, stopped by Close. A Publisher is safe for concurrent use.
 // Neither closes the client it was given. There is no package-level state.
+//
+// The package is a Go module of its own (go get github.com/gosorcery/gosorcery/invalidate/redisbus),
+// so that go-redis is in the module graph only of the programs that use it.
 package redisbus

@@ -13,4 +13,7 @@
 // an object id or a secret. docs/metrics.md lists them all.
 //
 // This is the only package of the module that imports the Prometheus client.
+//
+// The package is a Go module of its own (go get github.com/gosorcery/gosorcery/sorcery/sorceryprom),
+// so that client_golang is in the module graph only of the programs that use it.
 package sorceryprom
