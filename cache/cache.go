@@ -102,6 +102,12 @@ func New[T any](load LoadFunc[T], opts *Options) (*Cache[T], error) {
 // a failed refresh extends an entry. Until a whole load has succeeded, Get and All return
 // the load's error, never an answer from a partial set. load may be nil in this mode.
 //
+// Each whole load builds its set apart and publishes it in one step: a reader answers from
+// one set, the previous complete one or the next, never a mix. Expire and ExpireAll keep
+// the set answering until the reload they start has published the next one. However many
+// readers find the set stale at once, it is loaded once per LifetimeStale while the source
+// answers and once per ErrorRecheck while it fails. docs/semantics.md has the details.
+//
 // Without FullBackend, the cache works as with [New] and loadAll serves [Cache.Populate].
 func NewFull[T any](load LoadFunc[T], loadAll LoadAllFunc[T], opts *Options) (*Cache[T], error) {
 	return newCache(load, loadAll, opts)
