@@ -261,11 +261,11 @@ func (c *Cache[T]) serve(ctx context.Context, e *entry[T], f uint32) (v T, found
 	default:
 		hc.hits.Add(1)
 	}
+	if c.onEvent != nil { // before the refresh starts: its events follow this one
+		c.emitEntry(kind, e)
+	}
 	if f&flagStale != 0 {
 		c.startRefresh(ctx, e)
-	}
-	if c.onEvent != nil {
-		c.emitEntry(kind, e)
 	}
 	return e.value, true, nil
 }

@@ -157,15 +157,15 @@ func (c *Cache[T]) fullGet(ctx context.Context, id string) (v T, found bool, err
 	default:
 		hc.hits.Add(1)
 	}
-	if g.stale.Load() {
-		c.startSetRefresh(ctx, g)
-	}
-	if c.onEvent != nil {
+	if c.onEvent != nil { // before the refresh starts: its events follow this one
 		ev := Event{Kind: kind, ID: id}
 		if e != nil {
 			ev.Age = time.Duration(c.now() - e.loadedAt)
 		}
 		c.emit(ev)
+	}
+	if g.stale.Load() {
+		c.startSetRefresh(ctx, g)
 	}
 	if e == nil {
 		return v, false, nil
