@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -139,7 +138,7 @@ func (c *Contacts) Invalidate(inv sorcery.Invalidation) error {
 	if inv.Type != pjsip.TypeContact {
 		return c.s.Invalidate(inv)
 	}
-	id := realtimeID(inv.ID)
+	id := inv.ID // the trigger announces the object's id, ^3B already decoded to ';'
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -276,25 +275,4 @@ func validTable(name string) bool {
 		}
 	}
 	return true
-}
-
-// realtimeID decodes an id as a realtime table holds it — the trigger announces the column —
-// into the object's id: Asterisk's realtime drivers, and sqldb, store a contact "1001;@a1b2"
-// as "1001^3B@a1b2", every ^XX (two hexadecimal digits) standing for the byte it names.
-func realtimeID(col string) string {
-	if !strings.Contains(col, "^") {
-		return col
-	}
-	var b strings.Builder
-	for i := 0; i < len(col); i++ {
-		if col[i] == '^' && i+2 < len(col) {
-			if n, err := strconv.ParseUint(col[i+1:i+3], 16, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 2
-				continue
-			}
-		}
-		b.WriteByte(col[i])
-	}
-	return b.String()
 }

@@ -10,6 +10,10 @@
 -- the old id deleted and the new one changed. The payload is gosorcery's wire encoding, version 1:
 --   {"v" : 1, "type" : "endpoint", "id" : "alice", "change" : "changed"}
 -- Notifications are sent when the transaction commits, and not at all when it rolls back.
+-- The id announced is the object's id, not the column as stored: Asterisk's realtime drivers
+-- (and gosorcery's sqldb) store ';' as ^3B and '^' as ^5E, so a PJSIP contact "1001;@a1b2" is
+-- the row "1001^3B@a1b2"; every ^XX (two hexadecimal digits) is decoded to the byte it names
+-- before the id is announced, as those drivers decode it when they read.
 CREATE OR REPLACE FUNCTION sorcery_notify() RETURNS trigger
 LANGUAGE plpgsql AS $sorcery_notify$
 DECLARE
@@ -18,6 +22,12 @@ DECLARE
 	id_column   text := coalesce(TG_ARGV[2], 'id');
 	old_id      text;
 	new_id      text;
+	pass        int;
+	raw         bytea;
+	decoded     bytea;
+	i           int;
+	hi          int;
+	lo          int;
 BEGIN
 	IF object_type IS NULL OR object_type = '' THEN
 		RAISE EXCEPTION 'sorcery_notify: the trigger on % needs the object type as its first argument', TG_TABLE_NAME;
@@ -28,6 +38,31 @@ BEGIN
 	IF TG_OP IN ('INSERT', 'UPDATE') THEN
 		new_id := to_jsonb(NEW) ->> id_column;
 	END IF;
+	-- Decode ^XX escapes in both ids (pass 1: old, pass 2: new); bounded by the id's length.
+	FOR pass IN 1..2 LOOP
+		IF pass = 1 THEN raw := convert_to(old_id, 'UTF8'); ELSE raw := convert_to(new_id, 'UTF8'); END IF;
+		CONTINUE WHEN raw IS NULL OR position('\x5e'::bytea IN raw) = 0;
+		decoded := ''::bytea;
+		i := 0;
+		WHILE i < length(raw) LOOP
+			hi := CASE WHEN i + 2 < length(raw) THEN get_byte(raw, i + 1) END;
+			lo := CASE WHEN i + 2 < length(raw) THEN get_byte(raw, i + 2) END;
+			IF get_byte(raw, i) = 94
+				AND (hi BETWEEN 48 AND 57 OR hi BETWEEN 65 AND 70 OR hi BETWEEN 97 AND 102)
+				AND (lo BETWEEN 48 AND 57 OR lo BETWEEN 65 AND 70 OR lo BETWEEN 97 AND 102) THEN
+				decoded := decoded || decode(chr(hi) || chr(lo), 'hex');
+				i := i + 3;
+			ELSE
+				decoded := decoded || substring(raw FROM i + 1 FOR 1);
+				i := i + 1;
+			END IF;
+		END LOOP;
+		BEGIN -- an escape that decodes to invalid UTF-8 leaves the id as stored: never fail the write
+			IF pass = 1 THEN old_id := convert_from(decoded, 'UTF8'); ELSE new_id := convert_from(decoded, 'UTF8'); END IF;
+		EXCEPTION WHEN character_not_in_repertoire OR untranslatable_character THEN
+			NULL;
+		END;
+	END LOOP;
 	IF old_id <> '' AND old_id IS DISTINCT FROM new_id THEN
 		PERFORM pg_notify(channel, json_build_object('v', 1, 'type', object_type, 'id', old_id, 'change', 'deleted')::text);
 	END IF;

@@ -423,3 +423,32 @@ func TestPostgresObjectCreatedWhileTheBusWasCutIsFoundAfterTheReconnect(t *testi
 		return func() bool { return s.Stats().Connected }
 	})
 }
+
+func TestPostgresTriggerAnnouncesTheObjectIDNotTheRealtimeEscapes(t *testing.T) {
+	t.Parallel()
+	dsn, db := schema(t)
+	exec(t, db, "CREATE TABLE ps_contacts (id varchar(255) PRIMARY KEY, uri varchar(511))")
+	channel := testbus.Unique("inval")
+	require.NoError(t, Install(t.Context(), db, channel, Table{Name: "ps_contacts", Type: "contact"}))
+	rec := &testbus.Recorder{}
+	startSource(t, dsn, rec, &Options{Channel: channel})
+
+	// As Asterisk's realtime drivers and sqldb store them: ';' as ^3B, '^' as ^5E.
+	exec(t, db, "INSERT INTO ps_contacts (id) VALUES ('1001^3B@a1b2')")
+	exec(t, db, "UPDATE ps_contacts SET id = 'x^5E3By' WHERE id = '1001^3B@a1b2'")
+	exec(t, db, "DELETE FROM ps_contacts")
+	// Not escapes: a lone '^', a '^' without two hexadecimal digits after it, one at the end,
+	// and one whose byte is not UTF-8 (kept as stored; the write is never refused).
+	exec(t, db, "INSERT INTO ps_contacts (id) VALUES ('a^'), ('b^zz'), ('c^3'), ('d^FF')")
+	got := rec.WaitInvalidations(t, 8, wait)
+	assert.Equal(t, []sorcery.Invalidation{
+		{Type: "contact", ID: "1001;@a1b2", Change: sorcery.Changed},
+		{Type: "contact", ID: "1001;@a1b2", Change: sorcery.Deleted},
+		{Type: "contact", ID: "x^3By", Change: sorcery.Changed},
+		{Type: "contact", ID: "x^3By", Change: sorcery.Deleted},
+		{Type: "contact", ID: "a^", Change: sorcery.Changed},
+		{Type: "contact", ID: "b^zz", Change: sorcery.Changed},
+		{Type: "contact", ID: "c^3", Change: sorcery.Changed},
+		{Type: "contact", ID: "d^FF", Change: sorcery.Changed},
+	}, got)
+}
