@@ -2,7 +2,6 @@ package cache
 
 import (
 	"context"
-	"fmt"
 	"hash/maphash"
 	"math/bits"
 	"runtime"
@@ -123,9 +122,9 @@ func newCache[T any](load LoadFunc[T], loadAll LoadAllFunc[T], opts *Options) (*
 	}
 	switch {
 	case o.FullBackend && loadAll == nil:
-		return nil, invalidf("sorcery: cache %q: full_backend_cache needs a whole-set loader (NewFull)", o.Name)
+		return nil, invalidf("cache %q: full_backend_cache needs a whole-set loader (NewFull)", o.Name)
 	case !o.FullBackend && load == nil:
-		return nil, invalidf("sorcery: cache %q: nil LoadFunc", o.Name)
+		return nil, invalidf("cache %q: nil LoadFunc", o.Name)
 	}
 	if o.RefreshTimeout == 0 {
 		o.RefreshTimeout = DefaultRefreshTimeout
@@ -749,7 +748,7 @@ func (c *Cache[T]) Populate(ctx context.Context) error {
 		return errors.ErrClosed
 	}
 	if c.loadAll == nil {
-		return fmt.Errorf("sorcery: cache %q: populate needs a whole-set loader (NewFull): %w", c.name, errors.ErrUnsupported)
+		return errors.Errorf("cache %q: populate needs a whole-set loader (NewFull): %w", c.name, errors.ErrUnsupported)
 	}
 	if c.full != nil {
 		return c.populateSet(ctx)

@@ -3,7 +3,6 @@ package cache
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"hash/maphash"
 	"slices"
 	"sync"
@@ -462,7 +461,7 @@ func (c *Cache[T]) populateSet(ctx context.Context) error {
 // mode it returns an error matching [errors.ErrUnsupported].
 func (c *Cache[T]) All(ctx context.Context) ([]Entry[T], error) {
 	if c.full == nil {
-		return nil, fmt.Errorf("sorcery: cache %q: All needs full_backend_cache: %w", c.name, errors.ErrUnsupported)
+		return nil, errors.Errorf("cache %q: All needs full_backend_cache: %w", c.name, errors.ErrUnsupported)
 	}
 	if c.closed.Load() {
 		return nil, errors.ErrClosed

@@ -119,16 +119,16 @@ func ParseOptions(s string) (*Options, error) {
 		name = strings.ToLower(strings.TrimSpace(name))
 		value = strings.TrimSpace(value)
 		if name == "" {
-			return nil, invalidf("sorcery: cache options %q: empty option", s)
+			return nil, invalidf("cache options %q: empty option", s)
 		}
 		if !hasValue {
-			return nil, invalidf("sorcery: cache option %q: not a name=value pair", name)
+			return nil, invalidf("cache option %q: not a name=value pair", name)
 		}
 		var err error
 		switch name {
 		case "name":
 			if value == "" {
-				return nil, invalidf("sorcery: cache option %q: a name is required", name)
+				return nil, invalidf("cache option %q: a name is required", name)
 			}
 			o.Name = value
 		case "maximum_objects":
@@ -153,20 +153,20 @@ func ParseOptions(s string) (*Options, error) {
 			o.RefreshWorkers, err = parseCount(name, value)
 		case "snapshot_file":
 			if value == "" {
-				return nil, invalidf("sorcery: cache option %q: a path is required", name)
+				return nil, invalidf("cache option %q: a path is required", name)
 			}
 			snapshot(o).Path = value
 		case "snapshot_interval":
 			snapshot(o).Interval, err = parseDuration(name, value)
 		default:
-			return nil, invalidf("sorcery: cache option %q: unknown option", name)
+			return nil, invalidf("cache option %q: unknown option", name)
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
 	if o.Snapshot != nil && o.Snapshot.Path == "" {
-		return nil, invalidf("sorcery: cache option %q: needs snapshot_file", "snapshot_interval")
+		return nil, invalidf("cache option %q: needs snapshot_file", "snapshot_interval")
 	}
 	return o, nil
 }
@@ -195,7 +195,7 @@ func parseSeconds(name, value string) (time.Duration, error) {
 func parseDuration(name, value string) (time.Duration, error) {
 	d, err := astvalue.Duration(value)
 	if err == nil && d < 0 {
-		return 0, invalidf("sorcery: cache option %q: negative duration", name)
+		return 0, invalidf("cache option %q: negative duration", name)
 	}
 	return d, optionError(name, err)
 }
@@ -209,21 +209,21 @@ func optionError(name string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return invalidf("sorcery: cache option %q: %v", name, err)
+	return invalidf("cache option %q: %v", name, err)
 }
 
 // validate checks what ParseOptions cannot: Options built in Go.
 func (o *Options) validate() error {
 	switch {
 	case o.MaxObjects < 0:
-		return invalidf("sorcery: cache %q: MaxObjects %d is negative", o.Name, o.MaxObjects)
+		return invalidf("cache %q: MaxObjects %d is negative", o.Name, o.MaxObjects)
 	case o.RefreshWorkers < 0:
-		return invalidf("sorcery: cache %q: RefreshWorkers %d is negative", o.Name, o.RefreshWorkers)
+		return invalidf("cache %q: RefreshWorkers %d is negative", o.Name, o.RefreshWorkers)
 	case o.LifetimeMaximum < 0, o.LifetimeStale < 0, o.StaleIfError < 0, o.ErrorRecheck < 0,
 		o.NegativeLifetime < 0, o.RefreshTimeout < 0:
-		return invalidf("sorcery: cache %q: negative duration", o.Name)
+		return invalidf("cache %q: negative duration", o.Name)
 	case o.FullBackend && o.MaxObjects > 0:
-		return invalidf("sorcery: cache %q: full_backend_cache cannot be combined with maximum_objects", o.Name)
+		return invalidf("cache %q: full_backend_cache cannot be combined with maximum_objects", o.Name)
 	case o.Snapshot != nil:
 		return o.Snapshot.validate(o.Name)
 	}
@@ -234,7 +234,10 @@ func (o *Options) validate() error {
 // errors.ErrInvalid without repeating that sentinel's text.
 type invalidError struct{ msg string }
 
-func (e *invalidError) Error() string { return e.msg }
+func (e *invalidError) Error() string { return "sorcery: " + e.msg }
+
+// Detail is Error without the library's name (see errors.Detailer).
+func (e *invalidError) Detail() string { return e.msg }
 
 func (e *invalidError) Unwrap() error { return errors.ErrInvalid }
 

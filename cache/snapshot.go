@@ -66,23 +66,23 @@ type SnapshotOptions struct {
 func (o *SnapshotOptions) validate(name string) error {
 	switch {
 	case o.Path == "":
-		return invalidf("sorcery: cache %q: snapshot: no file", name)
+		return invalidf("cache %q: snapshot: no file", name)
 	case o.Interval < 0:
-		return invalidf("sorcery: cache %q: snapshot: negative interval", name)
+		return invalidf("cache %q: snapshot: negative interval", name)
 	case (o.Marshal == nil) != (o.Unmarshal == nil):
-		return invalidf("sorcery: cache %q: snapshot: set both Marshal and Unmarshal, or neither", name)
+		return invalidf("cache %q: snapshot: set both Marshal and Unmarshal, or neither", name)
 	}
 	dir := filepath.Dir(o.Path)
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return invalidf("sorcery: cache %q: snapshot file %s: no directory %s", name, o.Path, dir)
+		return invalidf("cache %q: snapshot file %s: no directory %s", name, o.Path, dir)
 	}
 	// Stat does not open: a FIFO or a device at the path is refused without blocking.
 	switch fi, err := os.Stat(o.Path); {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
-		return invalidf("sorcery: cache %q: snapshot file %s: %v", name, o.Path, err)
+		return invalidf("cache %q: snapshot file %s: %v", name, o.Path, err)
 	case !fi.Mode().IsRegular():
-		return invalidf("sorcery: cache %q: snapshot file %s is not a regular file (%s)", name, o.Path, fileKind(fi.Mode()))
+		return invalidf("cache %q: snapshot file %s is not a regular file (%s)", name, o.Path, fileKind(fi.Mode()))
 	}
 	return nil
 }
@@ -209,13 +209,13 @@ func (c *Cache[T]) restoreSnapshot() {
 	case errors.Is(err, fs.ErrNotExist):
 		return
 	case err != nil:
-		c.snapshotFailed(fmt.Errorf("sorcery: cache %q: snapshot not restored: %w", c.name, err))
+		c.snapshotFailed(errors.Errorf("cache %q: snapshot not restored: %w", c.name, err))
 		sn.lastGen = ^uint64(0) // replace the file at the next write
 		return
 	}
 	meta, list, err := decodeSnapshot(b)
 	if err != nil {
-		c.snapshotFailed(fmt.Errorf("sorcery: cache %q: snapshot %s not restored: %v: %w", c.name, sn.path, err, errors.ErrInvalid))
+		c.snapshotFailed(errors.Errorf("cache %q: snapshot %s not restored: %v: %w", c.name, sn.path, err, errors.ErrInvalid))
 		sn.lastGen = ^uint64(0)
 		return
 	}
@@ -238,11 +238,11 @@ func (c *Cache[T]) restoreSnapshot() {
 		}
 		bad++
 		if firstErr == nil {
-			firstErr = fmt.Errorf("object %q: %w", it.id, err)
+			firstErr = errors.Errorf("object %q: %w", it.id, err)
 		}
 	}
 	if bad > 0 {
-		c.snapshotFailed(fmt.Errorf("sorcery: cache %q: snapshot %s: %d of %d objects not restored: %w", c.name, sn.path, bad, len(list), firstErr))
+		c.snapshotFailed(errors.Errorf("cache %q: snapshot %s: %d of %d objects not restored: %w", c.name, sn.path, bad, len(list), firstErr))
 	}
 
 	var n int
@@ -383,7 +383,7 @@ func (c *Cache[T]) emitSnapshot(ev Event) {
 // encoded are left out of the file, which is still written, and named in the error.
 func (c *Cache[T]) Snapshot() error {
 	if c.snap == nil {
-		return fmt.Errorf("sorcery: cache %q: no snapshot file configured: %w", c.name, errors.ErrUnsupported)
+		return errors.Errorf("cache %q: no snapshot file configured: %w", c.name, errors.ErrUnsupported)
 	}
 	if c.closed.Load() {
 		return errors.ErrClosed
@@ -416,7 +416,7 @@ func (c *Cache[T]) writeSnapshotLocked(force bool) error {
 	entries, meta, gen := c.collectSnapshot()
 	bad, err := c.writeSnapshotFile(entries, &meta)
 	if err != nil {
-		return fmt.Errorf("sorcery: cache %q: snapshot %s not written: %w", c.name, sn.path, err)
+		return errors.Errorf("cache %q: snapshot %s not written: %w", c.name, sn.path, err)
 	}
 	// Objects that did not encode are not tried again before the cache changes: they
 	// would most likely fail again.
@@ -424,7 +424,7 @@ func (c *Cache[T]) writeSnapshotLocked(force bool) error {
 	sn.writes.Add(1)
 	sn.last.Store(meta.written)
 	if bad != nil {
-		return fmt.Errorf("sorcery: cache %q: snapshot %s written without %w", c.name, sn.path, bad)
+		return errors.Errorf("cache %q: snapshot %s written without %w", c.name, sn.path, bad)
 	}
 	return nil
 }
@@ -492,7 +492,7 @@ func (c *Cache[T]) writeSnapshotFile(entries []*entry[T], meta *snapMeta) (bad, 
 		b, merr := sn.marshal(e.value)
 		if merr != nil {
 			if failed == 0 {
-				bad = fmt.Errorf("object %q: %w", e.key, merr)
+				bad = errors.Errorf("object %q: %w", e.key, merr)
 			}
 			failed++
 			continue
@@ -501,7 +501,7 @@ func (c *Cache[T]) writeSnapshotFile(entries []*entry[T], meta *snapMeta) (bad, 
 	}
 	if failed > 0 {
 		meta.complete = false
-		bad = fmt.Errorf("%d of %d objects: %w", failed, len(entries), bad)
+		bad = errors.Errorf("%d of %d objects: %w", failed, len(entries), bad)
 	}
 	meta.written = time.Now().UnixNano()
 	if err = enc.finish(*meta); err != nil {
@@ -532,7 +532,7 @@ func (c *Cache[T]) writeSnapshotFile(entries []*entry[T], meta *snapMeta) (bad, 
 		err = cerr
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sync of directory %s: %w", dir, err)
+		return nil, errors.Errorf("sync of directory %s: %w", dir, err)
 	}
 	return bad, nil
 }

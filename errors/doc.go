@@ -11,6 +11,11 @@
 //		// the source is down; a cache keeps serving
 //	}
 //
+// Messages name the library once, at their start: "sorcery: endpoint wizard sqldb: retrieve
+// "alice": column "x": invalid". The sentinels and the outermost error write "sorcery: ";
+// an error wrapping another writes the inner one by [Detail], without it. The library's own
+// wrappers are made with [Errorf], or implement [Detailer].
+//
 // Absence is not an error: a retrieval that finds nothing answers found == false with a nil
 // error, never [ErrNotFound]. [ErrNotFound] is reserved for writes (update, delete) that name
 // an object that does not exist.

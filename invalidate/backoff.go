@@ -1,7 +1,6 @@
 package invalidate
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -54,11 +53,11 @@ func (b Backoff) withDefaults() (Backoff, error) {
 	}
 	switch {
 	case b.Initial < 0, b.Max < b.Initial:
-		return b, fmt.Errorf("sorcery: backoff: want 0 < initial (%v) <= max (%v): %w", b.Initial, b.Max, errors.ErrInvalid)
+		return b, errors.Errorf("backoff: want 0 < initial (%v) <= max (%v): %w", b.Initial, b.Max, errors.ErrInvalid)
 	case b.Multiplier < 1 || math.IsNaN(b.Multiplier) || math.IsInf(b.Multiplier, 0):
-		return b, fmt.Errorf("sorcery: backoff: multiplier %v below 1: %w", b.Multiplier, errors.ErrInvalid)
+		return b, errors.Errorf("backoff: multiplier %v below 1: %w", b.Multiplier, errors.ErrInvalid)
 	case b.Jitter > 1 || math.IsNaN(b.Jitter):
-		return b, fmt.Errorf("sorcery: backoff: jitter %v above 1: %w", b.Jitter, errors.ErrInvalid)
+		return b, errors.Errorf("backoff: jitter %v above 1: %w", b.Jitter, errors.ErrInvalid)
 	}
 	return b, nil
 }

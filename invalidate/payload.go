@@ -2,7 +2,6 @@ package invalidate
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -43,10 +42,10 @@ func Encode(inv sorcery.Invalidation) ([]byte, error) {
 	v, change := Version, inv.Change.String()
 	b, err := json.Marshal(wire{V: &v, Type: &inv.Type, ID: &inv.ID, Change: &change})
 	if err != nil {
-		return nil, fmt.Errorf("sorcery: encode invalidation: %w (%w)", err, errors.ErrInvalid)
+		return nil, errors.Errorf("encode invalidation: %w (%w)", err, errors.ErrInvalid)
 	}
 	if len(b) > MaxPayload {
-		return nil, fmt.Errorf("sorcery: encode invalidation: %d bytes, more than %d: %w", len(b), MaxPayload, errors.ErrInvalid)
+		return nil, errors.Errorf("encode invalidation: %d bytes, more than %d: %w", len(b), MaxPayload, errors.ErrInvalid)
 	}
 	return b, nil
 }
@@ -60,23 +59,23 @@ func Encode(inv sorcery.Invalidation) ([]byte, error) {
 func Decode(payload []byte) (sorcery.Invalidation, error) {
 	var inv sorcery.Invalidation
 	if len(payload) > MaxPayload {
-		return inv, fmt.Errorf("sorcery: decode invalidation: %d bytes, more than %d: %w", len(payload), MaxPayload, errors.ErrInvalid)
+		return inv, errors.Errorf("decode invalidation: %d bytes, more than %d: %w", len(payload), MaxPayload, errors.ErrInvalid)
 	}
 	var w wire
 	if err := json.Unmarshal(payload, &w); err != nil {
-		return inv, fmt.Errorf("sorcery: decode invalidation: %w (%w)", err, errors.ErrInvalid)
+		return inv, errors.Errorf("decode invalidation: %w (%w)", err, errors.ErrInvalid)
 	}
 	switch {
 	case w.V == nil:
-		return inv, fmt.Errorf("sorcery: decode invalidation: no version: %w", errors.ErrInvalid)
+		return inv, errors.Errorf("decode invalidation: no version: %w", errors.ErrInvalid)
 	case *w.V != Version:
-		return inv, fmt.Errorf("sorcery: decode invalidation: version %d, want %d: %w", *w.V, Version, errors.ErrInvalid)
+		return inv, errors.Errorf("decode invalidation: version %d, want %d: %w", *w.V, Version, errors.ErrInvalid)
 	case w.Type == nil, w.ID == nil, w.Change == nil:
-		return inv, fmt.Errorf("sorcery: decode invalidation: type, id and change are required: %w", errors.ErrInvalid)
+		return inv, errors.Errorf("decode invalidation: type, id and change are required: %w", errors.ErrInvalid)
 	}
 	change, err := sorcery.ParseChange(*w.Change)
 	if err != nil {
-		return inv, fmt.Errorf("sorcery: decode invalidation: %w", err)
+		return inv, errors.Errorf("decode invalidation: %w", err)
 	}
 	inv = sorcery.Invalidation{Type: *w.Type, ID: *w.ID, Change: change}
 	if err := Validate(inv); err != nil {
@@ -93,13 +92,13 @@ func Validate(inv sorcery.Invalidation) error {
 		return err
 	}
 	if inv.ID == "" {
-		return fmt.Errorf("sorcery: invalidation of %s: empty id: %w", inv.Type, errors.ErrInvalid)
+		return errors.Errorf("invalidation of %s: empty id: %w", inv.Type, errors.ErrInvalid)
 	}
 	if !utf8.ValidString(inv.ID) {
-		return fmt.Errorf("sorcery: invalidation of %s: id is not UTF-8: %w", inv.Type, errors.ErrInvalid)
+		return errors.Errorf("invalidation of %s: id is not UTF-8: %w", inv.Type, errors.ErrInvalid)
 	}
 	if inv.Change != sorcery.Changed && inv.Change != sorcery.Deleted {
-		return fmt.Errorf("sorcery: invalidation of %s %q: unknown change %d: %w", inv.Type, inv.ID, inv.Change, errors.ErrInvalid)
+		return errors.Errorf("invalidation of %s %q: unknown change %d: %w", inv.Type, inv.ID, inv.Change, errors.ErrInvalid)
 	}
 	return nil
 }
@@ -111,13 +110,13 @@ func Validate(inv sorcery.Invalidation) error {
 func ValidType(name string) error {
 	switch {
 	case name == "":
-		return fmt.Errorf("sorcery: empty object type: %w", errors.ErrInvalid)
+		return errors.Errorf("empty object type: %w", errors.ErrInvalid)
 	case len(name) > 255:
-		return fmt.Errorf("sorcery: object type of %d bytes, more than 255: %w", len(name), errors.ErrInvalid)
+		return errors.Errorf("object type of %d bytes, more than 255: %w", len(name), errors.ErrInvalid)
 	case !utf8.ValidString(name):
-		return fmt.Errorf("sorcery: object type %q is not UTF-8: %w", name, errors.ErrInvalid)
+		return errors.Errorf("object type %q is not UTF-8: %w", name, errors.ErrInvalid)
 	case strings.ContainsAny(name, `/.*>:?[]\`) || strings.ContainsFunc(name, isSpaceOrControl):
-		return fmt.Errorf("sorcery: object type %q holds a reserved character: %w", name, errors.ErrInvalid)
+		return errors.Errorf("object type %q holds a reserved character: %w", name, errors.ErrInvalid)
 	}
 	return nil
 }

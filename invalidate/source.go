@@ -2,7 +2,6 @@ package invalidate
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"maps"
 	"math/rand/v2"
@@ -141,7 +140,7 @@ type Source struct {
 // when it is up). A nil opts means the zero [SourceOptions].
 func NewSource(sub Subscriber, target Target, opts *SourceOptions) (*Source, error) {
 	if sub == nil || target == nil {
-		return nil, fmt.Errorf("sorcery: invalidation source: nil subscriber or target: %w", errors.ErrInvalid)
+		return nil, errors.Errorf("invalidation source: nil subscriber or target: %w", errors.ErrInvalid)
 	}
 	var o SourceOptions
 	if opts != nil {
@@ -234,7 +233,7 @@ func (s *Source) run(ctx context.Context) {
 			attempt = 0
 		}
 		if err == nil {
-			err = fmt.Errorf("sorcery: %s: subscription ended: %w", s.name, errors.ErrUnavailable)
+			err = errors.Errorf("%s: subscription ended: %w", s.name, errors.ErrUnavailable)
 		}
 		delay := s.backoff.delay(attempt, rand.Float64())
 		attempt++
@@ -323,7 +322,7 @@ func (k *Sink) Deliver(payload []byte) {
 	}
 	s.received.Add(1)
 	if s.types != nil && !s.types[inv.Type] {
-		err = fmt.Errorf("sorcery: %s: type %q not subscribed: %w", s.name, inv.Type, errors.ErrInvalid)
+		err = errors.Errorf("%s: type %q not subscribed: %w", s.name, inv.Type, errors.ErrInvalid)
 	} else {
 		err = s.target.Invalidate(inv)
 	}

@@ -37,11 +37,11 @@ func (s *Sorcery) ApplyConfigContext(ctx context.Context, path, section string) 
 	}
 	cat := f.Category(section)
 	if cat == nil {
-		return &astconf.Error{File: path, Err: fmt.Errorf("no section [%s]: %w", section, errors.ErrInvalid)}
+		return &astconf.Error{File: path, Err: errors.Errorf("no section [%s]: %w", section, errors.ErrInvalid)}
 	}
 	for _, v := range cat.Vars {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("sorcery: %s:%d: not applied: %w", v.File, v.Line, context.Cause(ctx))
+			return errors.Errorf("%s:%d: not applied: %w", v.File, v.Line, context.Cause(ctx))
 		}
 		wizard, data, _ := strings.Cut(v.Value, ",")
 		wizard = strings.TrimSpace(wizard)

@@ -2,7 +2,6 @@ package sorcery
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/gosorcery/gosorcery/errors"
@@ -115,7 +114,7 @@ func (t *Type[T]) WriteBatch(ctx context.Context, b *Batch[T]) error {
 	}
 	switch {
 	case writable == 0:
-		return fmt.Errorf("sorcery: %s: batch of %d writes: no writable wizard: %w", t.name, len(writes), errors.ErrReadOnly)
+		return errors.Errorf("%s: batch of %d writes: no writable wizard: %w", t.name, len(writes), errors.ErrReadOnly)
 	case wrote == 0:
 		for _, c := range writes[:max(partial, 0)] {
 			t.markStaleID(c.Record.ID)
@@ -166,18 +165,18 @@ func (t *Type[T]) encodeBatch(b *Batch[T]) ([]Write, error) {
 				errs = append(errs, &WriteError{Index: i, Op: it.op, ID: rec.ID, Err: err})
 				continue
 			case rec.ID == "":
-				errs = append(errs, &WriteError{Index: i, Op: it.op, Err: fmt.Errorf("empty id: %w", errors.ErrInvalid)})
+				errs = append(errs, &WriteError{Index: i, Op: it.op, Err: errors.Errorf("empty id: %w", errors.ErrInvalid)})
 				continue
 			}
 			c.Record = rec
 		} else if it.id == "" {
-			errs = append(errs, &WriteError{Index: i, Op: it.op, Err: fmt.Errorf("empty id: %w", errors.ErrInvalid)})
+			errs = append(errs, &WriteError{Index: i, Op: it.op, Err: errors.Errorf("empty id: %w", errors.ErrInvalid)})
 			continue
 		}
 		writes[i] = c
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("sorcery: %s: batch of %d writes: nothing written: %w", t.name, len(b.items), errors.Join(errs...))
+		return nil, errors.Errorf("%s: batch of %d writes: nothing written: %w", t.name, len(b.items), errors.Join(errs...))
 	}
 	return writes, nil
 }
@@ -195,7 +194,7 @@ func writeEach(ctx context.Context, w Writer, writes []Write) (int, error) {
 		case OperationDelete:
 			err = w.Delete(ctx, c.Record.ID)
 		default:
-			err = fmt.Errorf("operation %s is not a write: %w", c.Op, errors.ErrInvalid)
+			err = errors.Errorf("operation %s is not a write: %w", c.Op, errors.ErrInvalid)
 		}
 		if err != nil {
 			if errors.Is(err, errors.ErrReadOnly) {

@@ -2,7 +2,6 @@ package sorcery
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 
 	"github.com/gosorcery/gosorcery/errors"
@@ -43,9 +42,12 @@ type WriteError struct {
 	Err   error
 }
 
-// Error returns "write N (op "id"): why".
-func (e *WriteError) Error() string {
-	return "write " + strconv.Itoa(e.Index) + " (" + e.Op.String() + " " + strconv.Quote(e.ID) + "): " + e.Err.Error()
+// Error returns "sorcery: write N (op "id"): why".
+func (e *WriteError) Error() string { return "sorcery: " + e.Detail() }
+
+// Detail is Error without the library's name (see errors.Detailer).
+func (e *WriteError) Detail() string {
+	return "write " + strconv.Itoa(e.Index) + " (" + e.Op.String() + " " + strconv.Quote(e.ID) + "): " + errors.Detail(e.Err)
 }
 
 // Unwrap returns the reason.
@@ -64,7 +66,7 @@ func CheckBatch(writes []Write, exists func(id string) bool) error {
 		id := c.Record.ID
 		fail := func(err error) { errs = append(errs, &WriteError{Index: i, Op: c.Op, ID: id, Err: err}) }
 		if id == "" {
-			fail(fmt.Errorf("empty id: %w", errors.ErrInvalid))
+			fail(errors.Errorf("empty id: %w", errors.ErrInvalid))
 			continue
 		}
 		present, known := state[id]
@@ -85,7 +87,7 @@ func CheckBatch(writes []Write, exists func(id string) bool) error {
 			}
 			state[id] = c.Op == OperationUpdate
 		default:
-			fail(fmt.Errorf("operation %s is not a write: %w", c.Op, errors.ErrInvalid))
+			fail(errors.Errorf("operation %s is not a write: %w", c.Op, errors.ErrInvalid))
 		}
 	}
 	return errors.Join(errs...)

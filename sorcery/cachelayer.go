@@ -2,7 +2,6 @@ package sorcery
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -75,7 +74,7 @@ func (t *Type[T]) addCache(opts *cache.Options, later *deferred) error {
 		}
 		o.Name = name
 	} else if t.hasLayer(name) {
-		return fmt.Errorf("sorcery: %s: add cache: name %q already in the chain: %w", t.name, name, errors.ErrExists)
+		return errors.Errorf("%s: add cache: name %q already in the chain: %w", t.name, name, errors.ErrExists)
 	}
 	l := &layer[T]{name: name}
 	// Cache events go to the user's OnEvent and the type's hooks. Without either, no callback
@@ -122,7 +121,7 @@ func (t *Type[T]) addCache(opts *cache.Options, later *deferred) error {
 	loadAll := func(ctx context.Context) ([]cache.Entry[T], error) {
 		items, errs, searched := t.searchWizards(ctx, Query{}, t.wizardLayers())
 		if !searched {
-			return nil, fmt.Errorf("sorcery: %s: full-backend cache: no wizard of the type can search: %w", t.name, errors.ErrUnsupported)
+			return nil, errors.Errorf("%s: full-backend cache: no wizard of the type can search: %w", t.name, errors.ErrUnsupported)
 		}
 		if len(errs) > 0 {
 			return nil, errors.Join(errs...)
@@ -131,7 +130,7 @@ func (t *Type[T]) addCache(opts *cache.Options, later *deferred) error {
 	}
 	c, err := cache.NewFull(load, loadAll, &o)
 	if err != nil {
-		return fmt.Errorf("sorcery: %s: add cache: %w", t.name, err)
+		return errors.Errorf("%s: add cache: %w", t.name, err)
 	}
 	l.cache = c
 	t.append(l)

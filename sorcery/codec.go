@@ -69,14 +69,14 @@ func NewCodec[T any](opts *CodecOptions) (Codec[T], error) {
 		return any(recordCodec{}).(Codec[T]), nil
 	}
 	if rt.Kind() != reflect.Struct {
-		return nil, fmt.Errorf("sorcery: codec: %v is not a struct: %w", rt, errors.ErrInvalid)
+		return nil, errors.Errorf("codec: %v is not a struct: %w", rt, errors.ErrInvalid)
 	}
 	c := &structCodec[T]{ignoreUnknown: o.IgnoreUnknown, extended: -1, byName: map[string]int{}}
 	if err := c.build(rt, nil, 0); err != nil {
 		return nil, err
 	}
 	if c.idIndex == nil {
-		return nil, fmt.Errorf("sorcery: codec: %v has no field tagged `sorcery:\"id\"`: %w", rt, errors.ErrInvalid)
+		return nil, errors.Errorf("codec: %v has no field tagged `sorcery:\"id\"`: %w", rt, errors.ErrInvalid)
 	}
 	// Decode the defaults now, once: a bad one is a registration error and not a decode
 	// error, and Decode starts from a copy of c.defaults.
@@ -87,10 +87,10 @@ func NewCodec[T any](opts *CodecOptions) (Codec[T], error) {
 			continue
 		}
 		if f.kind == kindExtended {
-			return nil, fmt.Errorf("sorcery: codec: %v: default of field %q: an \"@\" field takes no default: %w", rt, f.name, errors.ErrInvalid)
+			return nil, errors.Errorf("codec: %v: default of field %q: an \"@\" field takes no default: %w", rt, f.name, errors.ErrInvalid)
 		}
 		if err := f.setDefault(f.field(v)); err != nil {
-			return nil, fmt.Errorf("sorcery: codec: %v: default %q of %w", rt, f.def, err)
+			return nil, errors.Errorf("codec: %v: default %q of %w", rt, f.def, err)
 		}
 		// A default that holds memory (a slice, or a text type that may) is decoded again
 		// for every object instead of being shared by all of them.
@@ -216,10 +216,10 @@ func (c *structCodec[T]) build(rt reflect.Type, index []int, offset uintptr) err
 		where := fmt.Sprintf("%v.%s", rt, sf.Name)
 		if name == "id" {
 			if sf.Type.Kind() != reflect.String {
-				return fmt.Errorf("sorcery: codec: %s: the id field must be a string: %w", where, errors.ErrInvalid)
+				return errors.Errorf("codec: %s: the id field must be a string: %w", where, errors.ErrInvalid)
 			}
 			if c.idIndex != nil {
-				return fmt.Errorf("sorcery: codec: %s: a second id field: %w", where, errors.ErrInvalid)
+				return errors.Errorf("codec: %s: a second id field: %w", where, errors.ErrInvalid)
 			}
 			c.idIndex, c.idOffset = idx, off
 			continue
@@ -238,15 +238,15 @@ func (c *structCodec[T]) build(rt reflect.Type, index []int, offset uintptr) err
 			var opt string
 			opt, opts, _ = strings.Cut(opts, ",")
 			if strings.TrimSpace(opt) != "" {
-				return fmt.Errorf("sorcery: codec: %s: unknown tag option %q: %w", where, opt, errors.ErrInvalid)
+				return errors.Errorf("codec: %s: unknown tag option %q: %w", where, opt, errors.ErrInvalid)
 			}
 		}
 		if name == "@" {
 			if sf.Type != extendedMapType {
-				return fmt.Errorf("sorcery: codec: %s: the \"@\" field must be a map[string]string: %w", where, errors.ErrInvalid)
+				return errors.Errorf("codec: %s: the \"@\" field must be a map[string]string: %w", where, errors.ErrInvalid)
 			}
 			if c.extended >= 0 {
-				return fmt.Errorf("sorcery: codec: %s: a second \"@\" field: %w", where, errors.ErrInvalid)
+				return errors.Errorf("codec: %s: a second \"@\" field: %w", where, errors.ErrInvalid)
 			}
 			f.kind = kindExtended
 			c.extended = len(c.fields)
@@ -260,11 +260,11 @@ func (c *structCodec[T]) build(rt reflect.Type, index []int, offset uintptr) err
 			ft = ft.Elem()
 		}
 		if !f.plan(ft) {
-			return fmt.Errorf("sorcery: codec: %s: unsupported type %v (tag it `sorcery:\"-\"` to leave it out): %w", where, sf.Type, errors.ErrInvalid)
+			return errors.Errorf("codec: %s: unsupported type %v (tag it `sorcery:\"-\"` to leave it out): %w", where, sf.Type, errors.ErrInvalid)
 		}
 		key := strings.ToLower(name)
 		if _, dup := c.byName[key]; dup {
-			return fmt.Errorf("sorcery: codec: %s: field name %q used twice: %w", where, name, errors.ErrInvalid)
+			return errors.Errorf("codec: %s: field name %q used twice: %w", where, name, errors.ErrInvalid)
 		}
 		c.byName[key] = len(c.fields)
 		c.fields = append(c.fields, f)
@@ -419,7 +419,7 @@ func (f *codecField) setDefault(fv reflect.Value) error {
 		return f.appendValues(fv, f.def)
 	}
 	if err := f.decodeValue(fv, f.def); err != nil {
-		return fmt.Errorf("field %q: %v: %w", f.name, err, errors.ErrInvalid)
+		return errors.Errorf("field %q: %v: %w", f.name, err, errors.ErrInvalid)
 	}
 	return nil
 }
@@ -440,7 +440,7 @@ func (f *codecField) appendValues(fv reflect.Value, s string) error {
 		fv.SetLen(n + 1)
 		if err := f.decodeValue(fv.Index(n), part); err != nil {
 			fv.SetLen(n)
-			return fmt.Errorf("field %q: %v: %w", f.name, err, errors.ErrInvalid)
+			return errors.Errorf("field %q: %v: %w", f.name, err, errors.ErrInvalid)
 		}
 	}
 	return nil
@@ -561,7 +561,7 @@ func (c *structCodec[T]) decodeDirect(r Record) (T, error) {
 		}
 		if err := f.decodeDirect(p, rf.Value); err != nil {
 			var zero T
-			return zero, fmt.Errorf("sorcery: field %q: %v: %w", f.name, err, errors.ErrInvalid)
+			return zero, errors.Errorf("field %q: %v: %w", f.name, err, errors.ErrInvalid)
 		}
 	}
 	for _, i := range c.perCall { // string lists here: their own copy of the default
@@ -602,7 +602,7 @@ func (c *structCodec[T]) unknown(name string) error {
 		// Asterisk registers as a no-op field of every pjsip object type.
 		return nil
 	}
-	return fmt.Errorf("sorcery: unknown field %q: %w", name, errors.ErrInvalid)
+	return errors.Errorf("unknown field %q: %w", name, errors.ErrInvalid)
 }
 
 // decodeDirect sets the scalar at p, f's field, from s, through a pointer of its kind.
@@ -707,7 +707,7 @@ func (c *structCodec[T]) decodeReflect(r Record) (T, error) {
 			}
 			if err := f.appendValues(fv, rf.Value); err != nil {
 				var zero T
-				return zero, fmt.Errorf("sorcery: %w", err)
+				return zero, errors.Errorf("%w", err)
 			}
 			if fv.Len() == 0 {
 				fv.SetZero()
@@ -715,12 +715,12 @@ func (c *structCodec[T]) decodeReflect(r Record) (T, error) {
 		case f.conv == convText:
 			if err := f.decodeValue(reflect.NewAt(f.typ, p).Elem(), rf.Value); err != nil {
 				var zero T
-				return zero, fmt.Errorf("sorcery: field %q: %v: %w", f.name, err, errors.ErrInvalid)
+				return zero, errors.Errorf("field %q: %v: %w", f.name, err, errors.ErrInvalid)
 			}
 		default:
 			if err := f.decodeDirect(p, rf.Value); err != nil {
 				var zero T
-				return zero, fmt.Errorf("sorcery: field %q: %v: %w", f.name, err, errors.ErrInvalid)
+				return zero, errors.Errorf("field %q: %v: %w", f.name, err, errors.ErrInvalid)
 			}
 		}
 	}
@@ -731,7 +731,7 @@ func (c *structCodec[T]) decodeReflect(r Record) (T, error) {
 			fv.SetZero()
 			if err := f.setDefault(fv); err != nil {
 				var zero T
-				return zero, fmt.Errorf("sorcery: %w", err)
+				return zero, errors.Errorf("%w", err)
 			}
 		}
 	}
@@ -759,14 +759,14 @@ func (c *structCodec[T]) Encode(obj T) (Record, error) {
 			for j := range fv.Len() {
 				s, err := f.encodeValue(fv.Index(j))
 				if err != nil {
-					return Record{}, fmt.Errorf("sorcery: field %q: %v: %w", f.name, err, errors.ErrInvalid)
+					return Record{}, errors.Errorf("field %q: %v: %w", f.name, err, errors.ErrInvalid)
 				}
 				r.Fields = append(r.Fields, Field{Name: f.name, Value: s})
 			}
 		default:
 			s, err := f.encodeValue(fv)
 			if err != nil {
-				return Record{}, fmt.Errorf("sorcery: field %q: %v: %w", f.name, err, errors.ErrInvalid)
+				return Record{}, errors.Errorf("field %q: %v: %w", f.name, err, errors.ErrInvalid)
 			}
 			r.Fields = append(r.Fields, Field{Name: f.name, Value: s})
 		}

@@ -94,7 +94,7 @@ func ExampleSorcery_Apply() {
 	fmt.Println(s.Apply("aor", "ldap", ""))
 	// Output:
 	// <nil>
-	// sorcery: aor: unknown wizard "ldap" (known: memory, memory_cache): sorcery: invalid
+	// sorcery: aor: unknown wizard "ldap" (known: memory, memory_cache): invalid
 }
 
 func ExampleParseCondition() {

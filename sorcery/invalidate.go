@@ -1,7 +1,6 @@
 package sorcery
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/gosorcery/gosorcery/errors"
@@ -33,7 +32,7 @@ func ParseChange(s string) (Change, error) {
 	case "deleted", "delete":
 		return Deleted, nil
 	}
-	return 0, fmt.Errorf("sorcery: unknown change %q: %w", s, errors.ErrInvalid)
+	return 0, errors.Errorf("unknown change %q: %w", s, errors.ErrInvalid)
 }
 
 // Invalidation announces that an object changed or was deleted at its source, so that caches

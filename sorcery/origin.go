@@ -27,23 +27,18 @@ type InvalidRecordError struct {
 }
 
 // Error returns "sorcery: invalid data: object <id> at <origin>: <cause>".
-func (e *InvalidRecordError) Error() string {
+func (e *InvalidRecordError) Error() string { return "sorcery: " + e.Detail() }
+
+// Detail is Error without the library's name (see errors.Detailer).
+func (e *InvalidRecordError) Detail() string {
 	if e.Origin == "" {
-		return fmt.Sprintf("sorcery: invalid data: object %q: %v", e.ID, trimPrefix(e.Err))
+		return fmt.Sprintf("invalid data: object %q: %s", e.ID, errors.Detail(e.Err))
 	}
-	return fmt.Sprintf("sorcery: invalid data: object %q at %s: %v", e.ID, e.Origin, trimPrefix(e.Err))
+	return fmt.Sprintf("invalid data: object %q at %s: %s", e.ID, e.Origin, errors.Detail(e.Err))
 }
 
 // Unwrap returns errors.ErrInvalid and the codec's error.
 func (e *InvalidRecordError) Unwrap() []error { return []error{errors.ErrInvalid, e.Err} }
-
-func trimPrefix(err error) string {
-	s := err.Error()
-	if len(s) > 9 && s[:9] == "sorcery: " {
-		return s[9:]
-	}
-	return s
-}
 
 // decode turns a record that w returned into a T. A record that does not decode is an
 // *InvalidRecordError naming its origin.

@@ -1,7 +1,6 @@
 package sorcery
 
 import (
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -67,7 +66,7 @@ func parseOp(s string) (Op, error) {
 	case "REGEXP", "~":
 		return OpRegex, nil
 	}
-	return 0, fmt.Errorf("unknown operator %q: %w", s, errors.ErrInvalid)
+	return 0, errors.Errorf("unknown operator %q: %w", s, errors.ErrInvalid)
 }
 
 // Condition is one test a [Query] makes of an object's field. The field "id" is the object id.
@@ -84,13 +83,13 @@ func ParseCondition(name, value string) (Condition, error) {
 	name = strings.TrimSpace(name)
 	field, op, hasOp := strings.Cut(name, " ")
 	if field == "" {
-		return Condition{}, fmt.Errorf("sorcery: condition %q has no field name: %w", name, errors.ErrInvalid)
+		return Condition{}, errors.Errorf("condition %q has no field name: %w", name, errors.ErrInvalid)
 	}
 	c := Condition{Field: field, Op: OpEqual, Value: value}
 	if hasOp {
 		o, err := parseOp(op)
 		if err != nil {
-			return Condition{}, fmt.Errorf("sorcery: condition %q: %w", name, err)
+			return Condition{}, errors.Errorf("condition %q: %w", name, err)
 		}
 		c.Op = o
 	}
@@ -145,7 +144,7 @@ func (q Query) Compile() (*Matcher, error) {
 	if q.IDRegex != "" {
 		re, err := regexp.Compile(q.IDRegex)
 		if err != nil {
-			return nil, fmt.Errorf("sorcery: id regex %q: %w", q.IDRegex, errors.Join(errors.ErrInvalid, err))
+			return nil, errors.Errorf("id regex %q: %w: %w", q.IDRegex, err, errors.ErrInvalid)
 		}
 		m.idRE = re
 	}
@@ -160,17 +159,17 @@ func (q Query) Compile() (*Matcher, error) {
 		case OpLike:
 			re, err := regexp.Compile(astvalue.LikeRegexp(c.Value))
 			if err != nil {
-				return nil, fmt.Errorf("sorcery: condition %s: %w", c, errors.Join(errors.ErrInvalid, err))
+				return nil, errors.Errorf("condition %s: %w: %w", c, err, errors.ErrInvalid)
 			}
 			cc.re = re
 		case OpRegex:
 			re, err := regexp.Compile(c.Value)
 			if err != nil {
-				return nil, fmt.Errorf("sorcery: condition %s: %w", c, errors.Join(errors.ErrInvalid, err))
+				return nil, errors.Errorf("condition %s: %w: %w", c, err, errors.ErrInvalid)
 			}
 			cc.re = re
 		default:
-			return nil, fmt.Errorf("sorcery: condition on %q: unknown operator %d: %w", c.Field, int(c.Op), errors.ErrInvalid)
+			return nil, errors.Errorf("condition on %q: unknown operator %d: %w", c.Field, int(c.Op), errors.ErrInvalid)
 		}
 		m.conds = append(m.conds, cc)
 	}

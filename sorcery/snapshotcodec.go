@@ -2,7 +2,6 @@ package sorcery
 
 import (
 	"encoding/binary"
-	"fmt"
 	"slices"
 
 	"github.com/gosorcery/gosorcery/errors"
@@ -21,7 +20,7 @@ func (t *Type[T]) snapshotCodec() (marshal func(any) ([]byte, error), unmarshal 
 	marshal = func(v any) ([]byte, error) {
 		obj, ok := v.(T)
 		if !ok {
-			return nil, fmt.Errorf("sorcery: %s: snapshot of a %T: %w", t.name, v, errors.ErrInvalid)
+			return nil, errors.Errorf("%s: snapshot of a %T: %w", t.name, v, errors.ErrInvalid)
 		}
 		rec, err := t.codec.Encode(obj)
 		if err != nil {
@@ -32,7 +31,7 @@ func (t *Type[T]) snapshotCodec() (marshal func(any) ([]byte, error), unmarshal 
 	unmarshal = func(b []byte) (any, error) {
 		rec, err := parseSnapshotRecord(b)
 		if err != nil {
-			return nil, fmt.Errorf("sorcery: %s: snapshot record: %w", t.name, err)
+			return nil, errors.Errorf("%s: snapshot record: %w", t.name, err)
 		}
 		return t.codec.Decode(rec)
 	}
@@ -63,31 +62,31 @@ func appendSnapshotString(b []byte, s string) []byte {
 func parseSnapshotRecord(b []byte) (Record, error) {
 	var r Record
 	if len(b) == 0 || b[0] != snapshotRecordV1 {
-		return r, fmt.Errorf("not a version %d record: %w", snapshotRecordV1, errors.ErrInvalid)
+		return r, errors.Errorf("not a version %d record: %w", snapshotRecordV1, errors.ErrInvalid)
 	}
 	b = b[1:]
 	var ok bool
 	if r.ID, b, ok = parseSnapshotString(b); !ok {
-		return r, fmt.Errorf("bad id: %w", errors.ErrInvalid)
+		return r, errors.Errorf("bad id: %w", errors.ErrInvalid)
 	}
 	n, k := binary.Uvarint(b)
 	// A field takes two bytes at least: a larger count is a lie.
 	if k <= 0 || n > uint64(len(b)-k)/2 {
-		return r, fmt.Errorf("bad field count: %w", errors.ErrInvalid)
+		return r, errors.Errorf("bad field count: %w", errors.ErrInvalid)
 	}
 	b = b[k:]
 	r.Fields = make(Fields, n)
 	for i := range r.Fields {
 		f := &r.Fields[i]
 		if f.Name, b, ok = parseSnapshotString(b); !ok {
-			return r, fmt.Errorf("field %d: bad name: %w", i, errors.ErrInvalid)
+			return r, errors.Errorf("field %d: bad name: %w", i, errors.ErrInvalid)
 		}
 		if f.Value, b, ok = parseSnapshotString(b); !ok {
-			return r, fmt.Errorf("field %q: bad value: %w", f.Name, errors.ErrInvalid)
+			return r, errors.Errorf("field %q: bad value: %w", f.Name, errors.ErrInvalid)
 		}
 	}
 	if len(b) != 0 {
-		return r, fmt.Errorf("%d bytes after the record: %w", len(b), errors.ErrInvalid)
+		return r, errors.Errorf("%d bytes after the record: %w", len(b), errors.ErrInvalid)
 	}
 	return r, nil
 }

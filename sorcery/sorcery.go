@@ -3,7 +3,6 @@ package sorcery
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -76,7 +75,7 @@ func New(opts *Options) *Sorcery {
 // [Sorcery.ApplyConfig] once the type is registered. A nil opts means the zero [TypeOptions].
 func Register[T any](s *Sorcery, name string, opts *TypeOptions[T]) (*Type[T], error) {
 	if name == "" || strings.ContainsAny(name, "/ \t") {
-		return nil, fmt.Errorf("sorcery: register: bad type name %q: %w", name, errors.ErrInvalid)
+		return nil, errors.Errorf("register: bad type name %q: %w", name, errors.ErrInvalid)
 	}
 	var o TypeOptions[T]
 	if opts != nil {
@@ -86,7 +85,7 @@ func Register[T any](s *Sorcery, name string, opts *TypeOptions[T]) (*Type[T], e
 	if codec == nil {
 		c, err := NewCodec[T](&CodecOptions{IgnoreUnknown: o.IgnoreUnknown})
 		if err != nil {
-			return nil, fmt.Errorf("sorcery: register %q: %w", name, err)
+			return nil, errors.Errorf("register %q: %w", name, err)
 		}
 		codec = c
 	}
@@ -97,7 +96,7 @@ func Register[T any](s *Sorcery, name string, opts *TypeOptions[T]) (*Type[T], e
 		return nil, errors.ErrClosed
 	}
 	if _, dup := s.types[name]; dup {
-		return nil, fmt.Errorf("sorcery: register: type %q already registered: %w", name, errors.ErrExists)
+		return nil, errors.Errorf("register: type %q already registered: %w", name, errors.ErrExists)
 	}
 	s.types[name] = t
 	return t, nil
@@ -111,7 +110,7 @@ func (s *Sorcery) lookup(name string) (typeHandle, error) {
 	}
 	t, ok := s.types[name]
 	if !ok {
-		return nil, fmt.Errorf("sorcery: unknown object type %q: %w", name, errors.ErrInvalid)
+		return nil, errors.Errorf("unknown object type %q: %w", name, errors.ErrInvalid)
 	}
 	return t, nil
 }
@@ -130,23 +129,23 @@ func (s *Sorcery) Apply(typeName, wizard, data string) error {
 	}
 	if wizard == "memory_cache" {
 		if err := t.applyCache(data); err != nil {
-			return fmt.Errorf("sorcery: %s: memory_cache: %w", typeName, err)
+			return errors.Errorf("%s: memory_cache: %w", typeName, err)
 		}
 		return nil
 	}
 	if isCache {
-		return fmt.Errorf("sorcery: %s: wizard %q cannot be a cache (only memory_cache): %w", typeName, wizard, errors.ErrInvalid)
+		return errors.Errorf("%s: wizard %q cannot be a cache (only memory_cache): %w", typeName, wizard, errors.ErrInvalid)
 	}
 	factory, ok := s.opts.Wizards[wizard]
 	if !ok || factory == nil {
-		return fmt.Errorf("sorcery: %s: unknown wizard %q (known: %s): %w", typeName, wizard, s.knownWizards(), errors.ErrInvalid)
+		return errors.Errorf("%s: unknown wizard %q (known: %s): %w", typeName, wizard, s.knownWizards(), errors.ErrInvalid)
 	}
 	w, err := factory(base, data)
 	if err != nil {
-		return fmt.Errorf("sorcery: %s: wizard %s %q: %w", typeName, wizard, data, err)
+		return errors.Errorf("%s: wizard %s %q: %w", typeName, wizard, data, err)
 	}
 	if w == nil {
-		return fmt.Errorf("sorcery: %s: wizard %s returned no wizard: %w", typeName, wizard, errors.ErrInvalid)
+		return errors.Errorf("%s: wizard %s returned no wizard: %w", typeName, wizard, errors.ErrInvalid)
 	}
 	return t.apply(wizard, data, w)
 }

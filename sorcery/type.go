@@ -3,7 +3,6 @@ package sorcery
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -82,10 +81,10 @@ func (t *Type[T]) layers() []*layer[T] { return *t.chain.Load() }
 // it is an io.Closer. A nil opts means the zero [MappingOptions].
 func (t *Type[T]) AddWizard(name string, w Wizard, opts *MappingOptions) error {
 	if w == nil {
-		return fmt.Errorf("sorcery: %s: add wizard %q: nil wizard: %w", t.name, name, errors.ErrInvalid)
+		return errors.Errorf("%s: add wizard %q: nil wizard: %w", t.name, name, errors.ErrInvalid)
 	}
 	if name == "" {
-		return fmt.Errorf("sorcery: %s: add wizard: empty name: %w", t.name, errors.ErrInvalid)
+		return errors.Errorf("%s: add wizard: empty name: %w", t.name, errors.ErrInvalid)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -94,7 +93,7 @@ func (t *Type[T]) AddWizard(name string, w Wizard, opts *MappingOptions) error {
 	}
 	for _, l := range t.layers() {
 		if l.name == name {
-			return fmt.Errorf("sorcery: %s: add wizard: name %q already in the chain: %w", t.name, name, errors.ErrExists)
+			return errors.Errorf("%s: add wizard: name %q already in the chain: %w", t.name, name, errors.ErrExists)
 		}
 	}
 	l := &layer[T]{name: name, wizard: w}
@@ -172,7 +171,7 @@ func (t *Type[T]) Retrieve(ctx context.Context, id string) (T, bool, error) {
 	}
 	ls := t.layers()
 	if len(ls) == 0 {
-		return zero, false, fmt.Errorf("sorcery: %s: retrieve %q: the type has no wizards: %w", t.name, id, errors.ErrUnsupported)
+		return zero, false, errors.Errorf("%s: retrieve %q: the type has no wizards: %w", t.name, id, errors.ErrUnsupported)
 	}
 	var first cache.Miss
 	if c := ls[0].cache; c != nil {
@@ -209,14 +208,14 @@ func (t *Type[T]) Search(ctx context.Context, q Query) ([]T, error) {
 		return nil, errors.ErrClosed
 	}
 	if _, err := q.Compile(); err != nil {
-		return nil, fmt.Errorf("sorcery: %s: search: %w", t.name, err)
+		return nil, errors.Errorf("%s: search: %w", t.name, err)
 	}
 	items, errs, searched := t.searchWizards(ctx, q, t.layers())
 	if err := ctx.Err(); err != nil {
 		return nil, context.Cause(ctx)
 	}
 	if !searched {
-		return nil, fmt.Errorf("sorcery: %s: search: no wizard of the type can search: %w", t.name, errors.ErrUnsupported)
+		return nil, errors.Errorf("%s: search: no wizard of the type can search: %w", t.name, errors.ErrUnsupported)
 	}
 	vs := make([]T, len(items))
 	for i := range items {
@@ -248,7 +247,7 @@ func (t *Type[T]) searchWizards(ctx context.Context, q Query, ls []*layer[T]) (i
 			all, err := l.cache.All(ctx)
 			if err != nil {
 				// No complete set to answer from: the wizards after it are asked.
-				errs = append(errs, fmt.Errorf("sorcery: %s cache %s: %w", t.name, l.name, err))
+				errs = append(errs, errors.Errorf("%s cache %s: %w", t.name, l.name, err))
 				continue
 			}
 			searched = true
@@ -348,7 +347,7 @@ func (t *Type[T]) Update(ctx context.Context, obj T) error {
 // errors.ErrNotFound comes back when no wizard had the object.
 func (t *Type[T]) Delete(ctx context.Context, id string) error {
 	if id == "" {
-		return fmt.Errorf("sorcery: %s: delete: empty id: %w", t.name, errors.ErrInvalid)
+		return errors.Errorf("%s: delete: empty id: %w", t.name, errors.ErrInvalid)
 	}
 	// What observers get: the object as last cached, or one carrying just the id.
 	obj, cached := t.peek(id)
@@ -386,10 +385,10 @@ func (t *Type[T]) peek(id string) (T, bool) {
 func (t *Type[T]) encode(obj T) (Record, error) {
 	rec, err := t.codec.Encode(obj)
 	if err != nil {
-		return Record{}, fmt.Errorf("sorcery: %s: encode: %w", t.name, err)
+		return Record{}, errors.Errorf("%s: encode: %w", t.name, err)
 	}
 	if rec.ID == "" {
-		return Record{}, fmt.Errorf("sorcery: %s: object has an empty id: %w", t.name, errors.ErrInvalid)
+		return Record{}, errors.Errorf("%s: object has an empty id: %w", t.name, errors.ErrInvalid)
 	}
 	return rec, nil
 }
@@ -422,7 +421,7 @@ func (t *Type[T]) write(ctx context.Context, op Operation, id string, do func(Wr
 	}
 	switch {
 	case writable == 0:
-		return fmt.Errorf("sorcery: %s: %s %q: no writable wizard: %w", t.name, op, id, errors.ErrReadOnly)
+		return errors.Errorf("%s: %s %q: no writable wizard: %w", t.name, op, id, errors.ErrReadOnly)
 	case wrote == 0:
 		return errors.Join(errs...)
 	case len(errs) > 0:

@@ -128,11 +128,11 @@ func NewContext(ctx context.Context, path string, opts *Options) (*Wizard, error
 		o.Criteria = o.Criteria.Clone()
 	}
 	if strings.TrimSpace(path) == "" {
-		return nil, fmt.Errorf("sorcery: config wizard: no file name: %w", errors.ErrInvalid)
+		return nil, errors.Errorf("config wizard: no file name: %w", errors.ErrInvalid)
 	}
 	for _, c := range o.Criteria {
 		if strings.TrimSpace(c.Name) == "" {
-			return nil, fmt.Errorf("sorcery: config wizard %s: criterion %q=%q has no field name: %w", path, c.Name, c.Value, errors.ErrInvalid)
+			return nil, errors.Errorf("config wizard %s: criterion %q=%q has no field name: %w", path, c.Name, c.Value, errors.ErrInvalid)
 		}
 	}
 	if o.Dir != "" {
@@ -391,7 +391,7 @@ func Factory(opts *Options) sorcery.WizardFactory {
 // parseData reads the wizard data string into o and returns the file name.
 func parseData(data string, o *Options) (string, error) {
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("sorcery: config wizard data %q: %s: %w", data, fmt.Sprintf(format, args...), errors.ErrInvalid)
+		return errors.Errorf("config wizard data %q: %s: %w", data, fmt.Sprintf(format, args...), errors.ErrInvalid)
 	}
 	parts := strings.Split(data, ",")
 	file := strings.TrimSpace(parts[0])

@@ -57,13 +57,13 @@ func New(baseURL string, opts *Options) (*Wizard, error) {
 	}
 	u, err := url.Parse(base)
 	if err != nil {
-		return nil, fmt.Errorf("sorcery: curl: base URL: %w", errors.Join(errors.ErrInvalid, err))
+		return nil, errors.Errorf("curl: base URL: %w: %w", err, errors.ErrInvalid)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("sorcery: curl: base URL %q: scheme must be http or https: %w", u.Redacted(), errors.ErrInvalid)
+		return nil, errors.Errorf("curl: base URL %q: scheme must be http or https: %w", u.Redacted(), errors.ErrInvalid)
 	}
 	if u.Host == "" {
-		return nil, fmt.Errorf("sorcery: curl: base URL %q has no host: %w", u.Redacted(), errors.ErrInvalid)
+		return nil, errors.Errorf("curl: base URL %q has no host: %w", u.Redacted(), errors.ErrInvalid)
 	}
 	w := &Wizard{
 		base:     base,
@@ -114,12 +114,12 @@ func substitute(s string, vars map[string]string) (string, error) {
 		}
 		j := strings.IndexByte(s[i:], '}')
 		if j < 0 {
-			return "", fmt.Errorf("sorcery: curl: base URL: unterminated ${ in %q: %w", s, errors.ErrInvalid)
+			return "", errors.Errorf("curl: base URL: unterminated ${ in %q: %w", s, errors.ErrInvalid)
 		}
 		name := s[i+2 : i+j]
 		v, ok := vars[name]
 		if !ok {
-			return "", fmt.Errorf("sorcery: curl: base URL names ${%s}, which Options.Variables lacks: %w", name, errors.ErrInvalid)
+			return "", errors.Errorf("curl: base URL names ${%s}, which Options.Variables lacks: %w", name, errors.ErrInvalid)
 		}
 		b.WriteString(s[:i])
 		b.WriteString(v)
@@ -366,7 +366,7 @@ func (w *Wizard) checkStatus(op, id string, code int) error {
 		return newOpError(op, id, errors.ErrUnavailable, &StatusError{Code: code})
 	}
 	if code == http.StatusNotFound {
-		return newOpError(op, id, nil, fmt.Errorf("%w: is the base URL right? The protocol answers an empty 200 for no such object; Options.NotFoundCodes can list 404", &StatusError{Code: code}))
+		return newOpError(op, id, nil, errors.Errorf("%w: is the base URL right? The protocol answers an empty 200 for no such object; Options.NotFoundCodes can list 404", &StatusError{Code: code}))
 	}
 	if code < 200 || code > 299 {
 		return newOpError(op, id, nil, &StatusError{Code: code})
@@ -400,7 +400,7 @@ type reply struct {
 }
 
 // errTimeout is the cause of the wizard's own per-request deadline.
-var errTimeout = errors.New("sorcery: curl: request timed out")
+var errTimeout = errors.Errorf("curl: request timed out")
 
 // do sends one request and reads its reply. A failure to get a whole reply is
 // errors.ErrUnavailable; a reply over the size limit is errors.ErrInvalid. A failure status
@@ -492,7 +492,7 @@ func (w *Wizard) transportError(ctx, reqCtx context.Context, op, id string, err 
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		e.ctxErr = ctxErr
 	} else if context.Cause(reqCtx) == errTimeout {
-		e.err = fmt.Errorf("no reply within %v: %w", w.timeout, context.DeadlineExceeded)
+		e.err = errors.Errorf("no reply within %v: %w", w.timeout, context.DeadlineExceeded)
 	}
 	return e
 }
@@ -522,9 +522,12 @@ func newOpError(op, id string, class, err error) error {
 	return &opError{op: op, id: id, class: class, err: err}
 }
 
-func (e *opError) Error() string {
+func (e *opError) Error() string { return "sorcery: " + e.Detail() }
+
+// Detail is Error without the library's name (see errors.Detailer).
+func (e *opError) Detail() string {
 	var b strings.Builder
-	b.WriteString("sorcery: curl ")
+	b.WriteString("curl ")
 	b.WriteString(e.op)
 	if e.id != "" {
 		b.WriteByte(' ')
@@ -532,11 +535,11 @@ func (e *opError) Error() string {
 	}
 	if e.class != nil {
 		b.WriteString(": ")
-		b.WriteString(strings.TrimPrefix(e.class.Error(), "sorcery: "))
+		b.WriteString(errors.Detail(e.class))
 	}
 	if e.err != nil {
 		b.WriteString(": ")
-		b.WriteString(strings.TrimPrefix(e.err.Error(), "sorcery: "))
+		b.WriteString(errors.Detail(e.err))
 	}
 	return b.String()
 }

@@ -115,12 +115,12 @@ func parseForm(s string) ([]pair, error) {
 		name, value, _ := strings.Cut(piece, "=")
 		n, err := url.QueryUnescape(name)
 		if err != nil {
-			return nil, fmt.Errorf("sorcery: curl: a request name has a bad %%-escape: %w", errors.ErrInvalid)
+			return nil, errors.Errorf("curl: a request name has a bad %%-escape: %w", errors.ErrInvalid)
 		}
 		v, err := url.QueryUnescape(value)
 		if err != nil {
 			// Neither the value nor the escape is quoted: values carry passwords.
-			return nil, fmt.Errorf("sorcery: curl: the request value of %q has a bad %%-escape: %w", truncate(n), errors.ErrInvalid)
+			return nil, errors.Errorf("curl: the request value of %q has a bad %%-escape: %w", truncate(n), errors.ErrInvalid)
 		}
 		ps = append(ps, pair{n, v})
 	}
@@ -288,7 +288,7 @@ func parseMulti(body []byte) ([]sorcery.Record, error) {
 		}
 		r, err := parseRow(line)
 		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", lineNo, err)
+			return nil, errors.Errorf("line %d: %w", lineNo, err)
 		}
 		rs = append(rs, r)
 	}

@@ -1,7 +1,6 @@
 package curl
 
 import (
-	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -77,13 +76,13 @@ func optionsFromConfig(vars []confVar) (*Options, error) {
 			if v.Line > 0 {
 				where += ":" + strconv.Itoa(v.Line)
 			}
-			return nil, fmt.Errorf("sorcery: %s: res_curl.conf option %s: %w", where, v.Name, err)
+			return nil, errors.Errorf("%s: res_curl.conf option %s: %w", where, v.Name, err)
 		}
 	}
 	if px.set {
 		proxy, err := px.url()
 		if err != nil {
-			return nil, fmt.Errorf("sorcery: res_curl.conf proxy: %w", err)
+			return nil, errors.Errorf("res_curl.conf proxy: %w", err)
 		}
 		o.Proxy = proxy
 	}
@@ -91,7 +90,7 @@ func optionsFromConfig(vars []confVar) (*Options, error) {
 }
 
 func invalidOption(format string, args ...any) error {
-	return fmt.Errorf(format+": %w", append(args, errors.ErrInvalid)...)
+	return errors.Errorf(format+": %w", append(args, errors.ErrInvalid)...)
 }
 
 func setOption(o *Options, px *proxySettings, v confVar) error {

@@ -2,7 +2,6 @@ package curl
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -123,10 +122,13 @@ type hError struct {
 }
 
 func (e *hError) Error() string { return e.err.Error() }
-func (e *hError) Unwrap() error { return e.err }
+
+// Detail is the cause's (see errors.Detailer).
+func (e *hError) Detail() string { return errors.Detail(e.err) }
+func (e *hError) Unwrap() error  { return e.err }
 
 func badRequest(format string, args ...any) error {
-	return &hError{status: http.StatusBadRequest, err: fmt.Errorf("sorcery: curl handler: "+format+": %w", append(args, errors.ErrInvalid)...)}
+	return &hError{status: http.StatusBadRequest, err: errors.Errorf("curl handler: "+format+": %w", append(args, errors.ErrInvalid)...)}
 }
 
 func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
@@ -153,7 +155,7 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodPost {
 		rw.Header().Set("Allow", "POST")
-		h.fail(rw, r, write, &hError{status: http.StatusMethodNotAllowed, err: fmt.Errorf("sorcery: curl handler: %s %s: method not allowed", r.Method, op)})
+		h.fail(rw, r, write, &hError{status: http.StatusMethodNotAllowed, err: errors.Errorf("curl handler: %s %s: method not allowed", r.Method, op)})
 		return
 	}
 	form, err := h.readForm(rw, r)
@@ -203,15 +205,15 @@ func (h *handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 // readForm reads and decodes the request body, refusing one over the size limit.
 func (h *handler) readForm(rw http.ResponseWriter, r *http.Request) ([]pair, error) {
 	if r.ContentLength > h.maxBody {
-		return nil, &hError{status: http.StatusRequestEntityTooLarge, err: fmt.Errorf("sorcery: curl handler: request of %d bytes is over the limit of %d: %w", r.ContentLength, h.maxBody, errors.ErrInvalid)}
+		return nil, &hError{status: http.StatusRequestEntityTooLarge, err: errors.Errorf("curl handler: request of %d bytes is over the limit of %d: %w", r.ContentLength, h.maxBody, errors.ErrInvalid)}
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(rw, r.Body, h.maxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return nil, &hError{status: http.StatusRequestEntityTooLarge, err: fmt.Errorf("sorcery: curl handler: request over the limit of %d bytes: %w", h.maxBody, errors.ErrInvalid)}
+			return nil, &hError{status: http.StatusRequestEntityTooLarge, err: errors.Errorf("curl handler: request over the limit of %d bytes: %w", h.maxBody, errors.ErrInvalid)}
 		}
-		return nil, &hError{status: http.StatusBadRequest, err: fmt.Errorf("sorcery: curl handler: reading the request: %w", err)}
+		return nil, &hError{status: http.StatusBadRequest, err: errors.Errorf("curl handler: reading the request: %w", err)}
 	}
 	form, err := parseForm(string(b))
 	if err != nil {
@@ -321,7 +323,7 @@ func (h *handler) search(ctx context.Context, conds []sorcery.Condition) ([]sorc
 	}
 	s, ok := sorcery.Capability[sorcery.Searcher](h.w)
 	if !ok {
-		return nil, &hError{status: http.StatusNotImplemented, err: fmt.Errorf("sorcery: curl handler: the wizard cannot search: %w", errors.ErrUnsupported)}
+		return nil, &hError{status: http.StatusNotImplemented, err: errors.Errorf("curl handler: the wizard cannot search: %w", errors.ErrUnsupported)}
 	}
 	q := query(conds)
 	if _, err := q.Compile(); err != nil {
@@ -395,7 +397,7 @@ func (h *handler) record(form []pair) (r sorcery.Record, unset []string, err err
 func (h *handler) writer() (sorcery.Writer, error) {
 	wr, ok := sorcery.Capability[sorcery.Writer](h.w)
 	if !ok {
-		return nil, &hError{status: http.StatusNotImplemented, err: fmt.Errorf("sorcery: curl handler: the wizard cannot write: %w", errors.ErrUnsupported)}
+		return nil, &hError{status: http.StatusNotImplemented, err: errors.Errorf("curl handler: the wizard cannot write: %w", errors.ErrUnsupported)}
 	}
 	return wr, nil
 }
@@ -520,7 +522,7 @@ func (h *handler) serveStatic(rw http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if file == "" || !slices.Contains(h.static, file) {
-		h.fail(rw, r, false, &hError{status: http.StatusNotFound, err: fmt.Errorf("sorcery: curl handler: no static file %q", truncate(file))})
+		h.fail(rw, r, false, &hError{status: http.StatusNotFound, err: errors.Errorf("curl handler: no static file %q", truncate(file))})
 		return
 	}
 	ctx := r.Context()

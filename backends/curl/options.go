@@ -153,13 +153,13 @@ func resolve(opts *Options) (resolved, error) {
 	}
 	o := &r.Options
 	if o.ConnectTimeout < 0 || o.Timeout < 0 {
-		return r, fmt.Errorf("sorcery: curl: negative timeout: %w", errors.ErrInvalid)
+		return r, errors.Errorf("curl: negative timeout: %w", errors.ErrInvalid)
 	}
 	if o.Client != nil {
 		if o.ConnectTimeout != 0 || o.Proxy != "" || o.FollowRedirects || o.MaxRedirects != 0 ||
 			o.InsecureSkipVerify || o.SkipHostVerify || o.CAFile != "" || o.CAPath != "" ||
 			o.CertFile != "" || o.KeyFile != "" {
-			return r, fmt.Errorf("sorcery: curl: transport options set along with Options.Client, which would not use them: %w", errors.ErrInvalid)
+			return r, errors.Errorf("curl: transport options set along with Options.Client, which would not use them: %w", errors.ErrInvalid)
 		}
 	}
 	if o.ConnectTimeout == 0 {
@@ -184,15 +184,15 @@ func resolve(opts *Options) (resolved, error) {
 	}
 	for _, c := range o.FailureCodes {
 		if c < 100 || c > 999 {
-			return r, fmt.Errorf("sorcery: curl: failure code %d is not an HTTP status: %w", c, errors.ErrInvalid)
+			return r, errors.Errorf("curl: failure code %d is not an HTTP status: %w", c, errors.ErrInvalid)
 		}
 	}
 	for _, c := range o.NotFoundCodes {
 		if c < 100 || c > 999 {
-			return r, fmt.Errorf("sorcery: curl: not-found code %d is not an HTTP status: %w", c, errors.ErrInvalid)
+			return r, errors.Errorf("curl: not-found code %d is not an HTTP status: %w", c, errors.ErrInvalid)
 		}
 		if c >= 500 || c == http.StatusTooManyRequests || slices.Contains(o.FailureCodes, c) {
-			return r, fmt.Errorf("sorcery: curl: status %d cannot be both a failure and not-found: %w", c, errors.ErrInvalid)
+			return r, errors.Errorf("curl: status %d cannot be both a failure and not-found: %w", c, errors.ErrInvalid)
 		}
 	}
 	o.FailureCodes = slices.Clone(o.FailureCodes)
@@ -215,15 +215,15 @@ func newClient(o *Options) (*http.Client, *http.Transport, error) {
 	if o.Proxy != "" {
 		u, err := url.Parse(o.Proxy)
 		if err != nil {
-			return nil, nil, fmt.Errorf("sorcery: curl: proxy: %w", errors.Join(errors.ErrInvalid, err))
+			return nil, nil, errors.Errorf("curl: proxy: %w: %w", err, errors.ErrInvalid)
 		}
 		switch u.Scheme {
 		case "http", "https", "socks5", "socks5h":
 		default:
-			return nil, nil, fmt.Errorf("sorcery: curl: proxy scheme %q: want http, https, socks5 or socks5h: %w", u.Scheme, errors.ErrInvalid)
+			return nil, nil, errors.Errorf("curl: proxy scheme %q: want http, https, socks5 or socks5h: %w", u.Scheme, errors.ErrInvalid)
 		}
 		if u.Host == "" {
-			return nil, nil, fmt.Errorf("sorcery: curl: proxy %q has no host: %w", u.Redacted(), errors.ErrInvalid)
+			return nil, nil, errors.Errorf("curl: proxy %q has no host: %w", u.Redacted(), errors.ErrInvalid)
 		}
 		proxy = http.ProxyURL(u)
 	}
@@ -276,7 +276,7 @@ func tlsConfig(o *Options) (*tls.Config, error) {
 		if o.CAPath != "" {
 			entries, err := os.ReadDir(o.CAPath)
 			if err != nil {
-				return nil, fmt.Errorf("sorcery: curl: ssl_capath: %w", errors.Join(errors.ErrInvalid, err))
+				return nil, errors.Errorf("curl: ssl_capath: %w: %w", err, errors.ErrInvalid)
 			}
 			for _, e := range entries {
 				if !e.IsDir() {
@@ -288,16 +288,16 @@ func tlsConfig(o *Options) (*tls.Config, error) {
 		for _, f := range files {
 			pemBytes, err := os.ReadFile(f)
 			if err != nil {
-				return nil, fmt.Errorf("sorcery: curl: CA certificates: %w", errors.Join(errors.ErrInvalid, err))
+				return nil, errors.Errorf("curl: CA certificates: %w: %w", err, errors.ErrInvalid)
 			}
 			if pool.AppendCertsFromPEM(pemBytes) {
 				added++
 			} else if o.CAFile == f {
-				return nil, fmt.Errorf("sorcery: curl: ssl_cainfo %q holds no PEM certificate: %w", f, errors.ErrInvalid)
+				return nil, errors.Errorf("curl: ssl_cainfo %q holds no PEM certificate: %w", f, errors.ErrInvalid)
 			}
 		}
 		if added == 0 {
-			return nil, fmt.Errorf("sorcery: curl: ssl_capath %q holds no PEM certificate: %w", o.CAPath, errors.ErrInvalid)
+			return nil, errors.Errorf("curl: ssl_capath %q holds no PEM certificate: %w", o.CAPath, errors.ErrInvalid)
 		}
 		conf.RootCAs = pool
 	}
@@ -334,7 +334,7 @@ func tlsConfig(o *Options) (*tls.Config, error) {
 // loadKeyPair reads the client certificate and key in PEM or DER.
 func loadKeyPair(o *Options) (tls.Certificate, error) {
 	if o.CertFile == "" {
-		return tls.Certificate{}, fmt.Errorf("sorcery: curl: ssl_key set without ssl_cert: %w", errors.ErrInvalid)
+		return tls.Certificate{}, errors.Errorf("curl: ssl_key set without ssl_cert: %w", errors.ErrInvalid)
 	}
 	certPEM, err := readPEM(o.CertFile, o.CertType, "CERTIFICATE")
 	if err != nil {
@@ -350,7 +350,7 @@ func loadKeyPair(o *Options) (tls.Certificate, error) {
 	}
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("sorcery: curl: client certificate %q: %w", o.CertFile, errors.Join(errors.ErrInvalid, err))
+		return tls.Certificate{}, errors.Errorf("curl: client certificate %q: %w: %w", o.CertFile, err, errors.ErrInvalid)
 	}
 	return cert, nil
 }
@@ -360,7 +360,7 @@ func loadKeyPair(o *Options) (tls.Certificate, error) {
 func readPEM(path, encoding, blockType string) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("sorcery: curl: %w", errors.Join(errors.ErrInvalid, err))
+		return nil, errors.Errorf("curl: %w: %w", err, errors.ErrInvalid)
 	}
 	switch strings.ToUpper(encoding) {
 	case "", "PEM":
@@ -368,5 +368,5 @@ func readPEM(path, encoding, blockType string) ([]byte, error) {
 	case "DER":
 		return pem.EncodeToMemory(&pem.Block{Type: blockType, Bytes: b}), nil
 	}
-	return nil, fmt.Errorf("sorcery: curl: encoding %q of %q: want PEM or DER: %w", encoding, path, errors.ErrInvalid)
+	return nil, errors.Errorf("curl: encoding %q of %q: want PEM or DER: %w", encoding, path, errors.ErrInvalid)
 }

@@ -3,7 +3,6 @@ package memory
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -187,12 +186,12 @@ func (w *Wizard) Create(ctx context.Context, r sorcery.Record) error {
 		return err
 	}
 	if r.ID == "" {
-		return fmt.Errorf("sorcery: memory: create: empty id: %w", errors.ErrInvalid)
+		return errors.Errorf("memory: create: empty id: %w", errors.ErrInvalid)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if _, ok := w.records[r.ID]; ok {
-		return fmt.Errorf("sorcery: memory: create %q: %w", r.ID, errors.ErrExists)
+		return errors.Errorf("memory: create %q: %w", r.ID, errors.ErrExists)
 	}
 	w.records[r.ID] = r.Clone()
 	return nil
@@ -206,7 +205,7 @@ func (w *Wizard) Update(ctx context.Context, r sorcery.Record) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if _, ok := w.records[r.ID]; !ok {
-		return fmt.Errorf("sorcery: memory: update %q: %w", r.ID, errors.ErrNotFound)
+		return errors.Errorf("memory: update %q: %w", r.ID, errors.ErrNotFound)
 	}
 	w.records[r.ID] = r.Clone()
 	return nil
@@ -220,7 +219,7 @@ func (w *Wizard) Delete(ctx context.Context, id string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if _, ok := w.records[id]; !ok {
-		return fmt.Errorf("sorcery: memory: delete %q: %w", id, errors.ErrNotFound)
+		return errors.Errorf("memory: delete %q: %w", id, errors.ErrNotFound)
 	}
 	delete(w.records, id)
 	return nil
@@ -249,7 +248,7 @@ func (w *Wizard) WriteBatch(ctx context.Context, writes []sorcery.Write) error {
 		return ok
 	})
 	if err != nil {
-		return fmt.Errorf("sorcery: memory: batch of %d writes: nothing written: %w", len(writes), err)
+		return errors.Errorf("memory: batch of %d writes: nothing written: %w", len(writes), err)
 	}
 	for _, c := range writes {
 		if c.Op == sorcery.OperationDelete {

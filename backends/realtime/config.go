@@ -41,18 +41,18 @@ func (m Mapping) String() string {
 func ParseMapping(family, value string) (Mapping, error) {
 	m := Mapping{Family: strings.TrimSpace(family)}
 	if m.Family == "" {
-		return Mapping{}, fmt.Errorf("sorcery: realtime: mapping %q has no family: %w", value, errors.ErrInvalid)
+		return Mapping{}, errors.Errorf("realtime: mapping %q has no family: %w", value, errors.ErrInvalid)
 	}
 	driver, rest, ok := strings.Cut(value, ",")
 	if !ok {
-		return Mapping{}, fmt.Errorf("sorcery: realtime: %s => %q: want driver,database[,table[,priority]]: %w", m.Family, value, errors.ErrInvalid)
+		return Mapping{}, errors.Errorf("realtime: %s => %q: want driver,database[,table[,priority]]: %w", m.Family, value, errors.ErrInvalid)
 	}
 	m.Driver = strings.TrimSpace(driver)
 	// As Asterisk: a double quote anywhere in the rest starts a quoted database.
 	if q := strings.IndexByte(rest, '"'); q >= 0 {
 		db, after, closed := strings.Cut(rest[q+1:], `"`)
 		if !closed {
-			return Mapping{}, fmt.Errorf("sorcery: realtime: %s => %q: unterminated quote: %w", m.Family, value, errors.ErrInvalid)
+			return Mapping{}, errors.Errorf("realtime: %s => %q: unterminated quote: %w", m.Family, value, errors.ErrInvalid)
 		}
 		m.Database = db
 		_, rest, ok = strings.Cut(after, ",")
@@ -68,7 +68,7 @@ func ParseMapping(family, value string) (Mapping, error) {
 		}
 	}
 	if m.Driver == "" || m.Database == "" {
-		return Mapping{}, fmt.Errorf("sorcery: realtime: %s => %q: no driver or no database: %w", m.Family, value, errors.ErrInvalid)
+		return Mapping{}, errors.Errorf("realtime: %s => %q: no driver or no database: %w", m.Family, value, errors.ErrInvalid)
 	}
 	table, pri, _ := strings.Cut(rest, ",")
 	pri, _, _ = strings.Cut(pri, ",")
@@ -78,7 +78,7 @@ func ParseMapping(family, value string) (Mapping, error) {
 	}
 	m.Priority = atoi(strings.TrimSpace(pri))
 	if m.Priority < 0 {
-		return Mapping{}, fmt.Errorf("sorcery: realtime: %s => %q: negative priority: %w", m.Family, value, errors.ErrInvalid)
+		return Mapping{}, errors.Errorf("realtime: %s => %q: negative priority: %w", m.Family, value, errors.ErrInvalid)
 	}
 	if m.Priority == 0 {
 		m.Priority = 1

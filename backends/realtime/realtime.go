@@ -84,7 +84,7 @@ func New(family string, opts *Options) (*Wizard, error) {
 	}
 	c, err := ReadConfig(o.configPath())
 	if err != nil {
-		return nil, fmt.Errorf("sorcery: realtime: %w", err)
+		return nil, errors.Errorf("realtime: %w", err)
 	}
 	return newWizard(family, c, o)
 }
@@ -120,7 +120,7 @@ func Factory(opts *Options) sorcery.WizardFactory {
 	return func(typeName, data string) (sorcery.Wizard, error) {
 		w, err := New(data, &o)
 		if err != nil {
-			return nil, fmt.Errorf("sorcery: realtime: type %s: %w", typeName, err)
+			return nil, errors.Errorf("realtime: type %s: %w", typeName, err)
 		}
 		return w, nil
 	}
@@ -141,14 +141,14 @@ func (o *Options) configPath() string {
 func (w *Wizard) open(c *Config) ([]member, error) {
 	chain := c.Family(w.family)
 	if len(chain) == 0 {
-		return nil, fmt.Errorf("sorcery: realtime: family %q has no priority 1 line in extconfig.conf: %w", w.family, errors.ErrInvalid)
+		return nil, errors.Errorf("realtime: family %q has no priority 1 line in extconfig.conf: %w", w.family, errors.ErrInvalid)
 	}
 	members := make([]member, 0, len(chain))
 	for _, m := range chain {
 		wz, err := w.driver(m)
 		if err != nil {
 			closeMembers(members)
-			return nil, fmt.Errorf("sorcery: realtime: %s: %w", where(m), err)
+			return nil, errors.Errorf("realtime: %s: %w", where(m), err)
 		}
 		members = append(members, member{m: m, w: wz})
 	}
@@ -180,7 +180,7 @@ func (w *Wizard) driver(m Mapping) (sorcery.Wizard, error) {
 	if d, err := sqldb.ParseDialect(name); err == nil {
 		return w.openSQL(m, d)
 	}
-	return nil, fmt.Errorf("unknown driver %q: %w", m.Driver, errors.ErrInvalid)
+	return nil, errors.Errorf("unknown driver %q: %w", m.Driver, errors.ErrInvalid)
 }
 
 // openSQL opens an sqldb wizard on the mapping's table in the database it names.
@@ -194,7 +194,7 @@ func (w *Wizard) openSQL(m Mapping, d sqldb.Dialect) (sorcery.Wizard, error) {
 		}
 	}
 	if db == nil {
-		return nil, fmt.Errorf("database %q is not in Options.Databases: %w", m.Database, errors.ErrInvalid)
+		return nil, errors.Errorf("database %q is not in Options.Databases: %w", m.Database, errors.ErrInvalid)
 	}
 	var o sqldb.Options
 	if w.opts.SQL != nil {
@@ -237,19 +237,19 @@ func (w *Wizard) chain() ([]member, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
-		return nil, fmt.Errorf("sorcery: realtime: family %s: %w", w.family, errors.ErrClosed)
+		return nil, errors.Errorf("realtime: family %s: %w", w.family, errors.ErrClosed)
 	}
 	return w.members, nil
 }
 
 // failure wraps the error of one member.
 func failure(m member, op string, err error) error {
-	return fmt.Errorf("%s: %s: %w", where(m.m), op, err)
+	return errors.Errorf("%s: %s: %w", where(m.m), op, err)
 }
 
 // fail joins the members' errors into the family's.
 func (w *Wizard) fail(op string, errs []error) error {
-	return fmt.Errorf("sorcery: realtime: family %s: %s: %w", w.family, op, errors.Join(errs...))
+	return errors.Errorf("realtime: family %s: %s: %w", w.family, op, errors.Join(errs...))
 }
 
 // Retrieve asks the family's wizards in priority order. The first that answers — found or
@@ -363,22 +363,22 @@ func (w *Wizard) Reload(ctx context.Context) error {
 	c, closed := w.conf, w.closed
 	w.mu.Unlock()
 	if closed {
-		return fmt.Errorf("sorcery: realtime: family %s: %w", w.family, errors.ErrClosed)
+		return errors.Errorf("realtime: family %s: %w", w.family, errors.ErrClosed)
 	}
 	if c.changed() {
 		nc, err := ReadConfig(c.path())
 		if err != nil {
-			return fmt.Errorf("sorcery: realtime: family %s: reload: %w", w.family, err)
+			return errors.Errorf("realtime: family %s: reload: %w", w.family, err)
 		}
 		members, err := w.open(nc)
 		if err != nil {
-			return fmt.Errorf("sorcery: realtime: family %s: reload: %w", w.family, err)
+			return errors.Errorf("realtime: family %s: reload: %w", w.family, err)
 		}
 		w.mu.Lock()
 		if w.closed {
 			w.mu.Unlock()
 			closeMembers(members)
-			return fmt.Errorf("sorcery: realtime: family %s: %w", w.family, errors.ErrClosed)
+			return errors.Errorf("realtime: family %s: %w", w.family, errors.ErrClosed)
 		}
 		old := w.members
 		w.conf, w.members = nc, members
@@ -412,14 +412,14 @@ func (w *Wizard) Close() error {
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
-		return fmt.Errorf("sorcery: realtime: family %s: %w", w.family, errors.ErrClosed)
+		return errors.Errorf("realtime: family %s: %w", w.family, errors.ErrClosed)
 	}
 	w.closed = true
 	members := w.members
 	w.members = nil
 	w.mu.Unlock()
 	if err := closeMembers(members); err != nil {
-		return fmt.Errorf("sorcery: realtime: family %s: close: %w", w.family, err)
+		return errors.Errorf("realtime: family %s: close: %w", w.family, err)
 	}
 	return nil
 }

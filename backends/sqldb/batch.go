@@ -3,7 +3,6 @@ package sqldb
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -72,7 +71,7 @@ func (w *Wizard) WriteBatch(ctx context.Context, writes []sorcery.Write) error {
 // roll it back.
 func (w *Wizard) WriteBatchTx(ctx context.Context, tx *sql.Tx, writes []sorcery.Write) error {
 	if tx == nil {
-		return fmt.Errorf("sorcery: sqldb: table %s: batch: no transaction: %w", w.table, errors.ErrInvalid)
+		return errors.Errorf("sqldb: table %s: batch: no transaction: %w", w.table, errors.ErrInvalid)
 	}
 	ctx, cancel := w.withTimeout(ctx)
 	defer cancel()
@@ -95,7 +94,7 @@ func (w *Wizard) WriteBatchTx(ctx context.Context, tx *sql.Tx, writes []sorcery.
 		if t.dialect == PostgreSQL {
 			q = w.db
 		}
-		return fmt.Errorf("sorcery: sqldb: table %s: batch of %d writes: %w", w.table, len(writes), w.batchError(ctx, q, t, writes, err))
+		return errors.Errorf("sqldb: table %s: batch of %d writes: %w", w.table, len(writes), w.batchError(ctx, q, t, writes, err))
 	}
 	return nil
 }
@@ -131,7 +130,7 @@ func (w *Wizard) checkBatch(t *table, writes []sorcery.Write) ([][]any, error) {
 }
 
 func (w *Wizard) nothingWritten(n int, err error) error {
-	return fmt.Errorf("sorcery: sqldb: table %s: batch of %d writes: nothing written: %w", w.table, n, err)
+	return errors.Errorf("sqldb: table %s: batch of %d writes: nothing written: %w", w.table, n, err)
 }
 
 // batchFailure is the failure of the statement of writes [from, to) of a batch.
@@ -144,7 +143,10 @@ type batchFailure struct {
 }
 
 func (f *batchFailure) Error() string { return f.err.Error() }
-func (f *batchFailure) Unwrap() error { return f.err }
+
+// Detail is the cause's (see errors.Detailer).
+func (f *batchFailure) Detail() string { return errors.Detail(f.err) }
+func (f *batchFailure) Unwrap() error  { return f.err }
 
 // runBatch makes the writes in tx: each run of creates in multi-row INSERTs (a statement per
 // set of columns the records fill), each update and delete on its own.
@@ -438,7 +440,7 @@ func (w *Wizard) batchError(ctx context.Context, q querier, t *table, writes []s
 		}
 	}
 	if f.to-f.from > 1 {
-		return fmt.Errorf("writes %d to %d (%s): %w", f.from, f.to-1, op, wrapDB(ctx, f.err))
+		return errors.Errorf("writes %d to %d (%s): %w", f.from, f.to-1, op, wrapDB(ctx, f.err))
 	}
 	return &sorcery.WriteError{Index: f.from, Op: op, ID: writes[f.from].Record.ID, Err: wrapDB(ctx, f.err)}
 }

@@ -38,9 +38,10 @@ type dbError struct {
 	err  error // the driver's error, or the context's
 }
 
-func (e *dbError) Error() string {
-	return strings.TrimPrefix(e.kind.Error(), "sorcery: ") + ": " + e.err.Error()
-}
+func (e *dbError) Error() string { return "sorcery: " + e.Detail() }
+
+// Detail is Error without the library's name (see errors.Detailer).
+func (e *dbError) Detail() string { return errors.Detail(e.kind) + ": " + errors.Detail(e.err) }
 
 func (e *dbError) Unwrap() []error { return []error{e.kind, e.err} }
 

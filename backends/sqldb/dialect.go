@@ -3,7 +3,6 @@ package sqldb
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -33,7 +32,7 @@ func ParseDialect(name string) (Dialect, error) {
 	case "sqlite", "sqlite3":
 		return SQLite, nil
 	}
-	return "", fmt.Errorf("sorcery: sqldb: unknown dialect %q: %w", name, errors.ErrInvalid)
+	return "", errors.Errorf("sqldb: unknown dialect %q: %w", name, errors.ErrInvalid)
 }
 
 // String returns the dialect's name.
@@ -116,5 +115,5 @@ func probeDialect(ctx context.Context, db *sql.DB) (Dialect, error) {
 	if len(v) > 0 && v[0] >= '0' && v[0] <= '9' {
 		return MySQL, nil
 	}
-	return "", fmt.Errorf("sorcery: sqldb: cannot tell the dialect of server %q; set Options.Dialect: %w", v, errors.ErrInvalid)
+	return "", errors.Errorf("sqldb: cannot tell the dialect of server %q; set Options.Dialect: %w", v, errors.ErrInvalid)
 }

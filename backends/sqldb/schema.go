@@ -2,7 +2,6 @@ package sqldb
 
 import (
 	"embed"
-	"fmt"
 	"io/fs"
 	"strings"
 
@@ -29,11 +28,11 @@ func SchemaFS() fs.FS {
 // end of a line, with comment lines starting with "--".
 func Schema(d Dialect) (string, error) {
 	if !d.valid() {
-		return "", fmt.Errorf("sorcery: sqldb: no schema for dialect %q: %w", d, errors.ErrInvalid)
+		return "", errors.Errorf("sqldb: no schema for dialect %q: %w", d, errors.ErrInvalid)
 	}
 	b, err := fs.ReadFile(SchemaFS(), string(d)+".sql")
 	if err != nil {
-		return "", fmt.Errorf("sorcery: sqldb: schema for %s: %w", d, err)
+		return "", errors.Errorf("sqldb: schema for %s: %w", d, err)
 	}
 	return string(b), nil
 }

@@ -1,7 +1,6 @@
 package sqldb
 
 import (
-	"fmt"
 	"regexp/syntax"
 	"strings"
 
@@ -88,7 +87,7 @@ func (w *Wizard) planSearch(t *table, q sorcery.Query) (*searchPlan, error) {
 		case sorcery.OpRegex:
 			cond = regexCondition(d, text, c.Value, param)
 		default:
-			return nil, fmt.Errorf("sorcery: sqldb: condition on %q: unknown operator %d: %w", c.Field, int(c.Op), errors.ErrInvalid)
+			return nil, errors.Errorf("sqldb: condition on %q: unknown operator %d: %w", c.Field, int(c.Op), errors.ErrInvalid)
 		}
 		if listed {
 			cond = "(" + cond + " OR " + text + " LIKE '%;%' OR " + text + " LIKE '%^%')"

@@ -95,24 +95,24 @@ func New(db *sql.DB, table string, opts *Options) (*Wizard, error) {
 // NewContext is [New] with the column discovery bounded by ctx instead of a timeout.
 func NewContext(ctx context.Context, db *sql.DB, table string, opts *Options) (*Wizard, error) {
 	if db == nil {
-		return nil, fmt.Errorf("sorcery: sqldb: no database: %w", errors.ErrInvalid)
+		return nil, errors.Errorf("sqldb: no database: %w", errors.ErrInvalid)
 	}
 	table = strings.TrimSpace(table)
 	if table == "" {
-		return nil, fmt.Errorf("sorcery: sqldb: no table name: %w", errors.ErrInvalid)
+		return nil, errors.Errorf("sqldb: no table name: %w", errors.ErrInvalid)
 	}
 	w := &Wizard{db: db, table: table}
 	if opts != nil {
 		w.opts = *opts
 	}
 	if w.opts.Timeout < 0 {
-		return nil, fmt.Errorf("sorcery: sqldb: negative timeout %v: %w", w.opts.Timeout, errors.ErrInvalid)
+		return nil, errors.Errorf("sqldb: negative timeout %v: %w", w.opts.Timeout, errors.ErrInvalid)
 	}
 	w.dialect = w.opts.Dialect
 	if w.dialect == "" {
 		w.dialect, _ = dialectOfDriver(db)
 	} else if !w.dialect.valid() {
-		return nil, fmt.Errorf("sorcery: sqldb: unknown dialect %q: %w", w.dialect, errors.ErrInvalid)
+		return nil, errors.Errorf("sqldb: unknown dialect %q: %w", w.dialect, errors.ErrInvalid)
 	}
 	t, err := w.load(ctx)
 	if err != nil {
@@ -135,11 +135,11 @@ func Factory(opts *Options) sorcery.WizardFactory {
 	}
 	return func(typeName, data string) (sorcery.Wizard, error) {
 		if o.DB == nil {
-			return nil, fmt.Errorf("sorcery: sqldb: type %s: Options.DB is nil: %w", typeName, errors.ErrInvalid)
+			return nil, errors.Errorf("sqldb: type %s: Options.DB is nil: %w", typeName, errors.ErrInvalid)
 		}
 		w, err := New(o.DB, data, &o)
 		if err != nil {
-			return nil, fmt.Errorf("sorcery: sqldb: type %s: %w", typeName, err)
+			return nil, errors.Errorf("sqldb: type %s: %w", typeName, err)
 		}
 		return w, nil
 	}
@@ -180,7 +180,7 @@ func (w *Wizard) load(ctx context.Context) (*table, error) {
 	if d == "" {
 		var err error
 		if d, err = probeDialect(ctx, w.db); err != nil {
-			return nil, fmt.Errorf("sorcery: sqldb: table %s: dialect: %w", w.table, err)
+			return nil, errors.Errorf("sqldb: table %s: dialect: %w", w.table, err)
 		}
 		w.mu.Lock()
 		w.dialect = d
@@ -196,7 +196,7 @@ func (w *Wizard) acquire(ctx context.Context) (*table, error) {
 		w.mu.Lock()
 		if w.closed {
 			w.mu.Unlock()
-			return nil, fmt.Errorf("sorcery: sqldb: table %s: %w", w.table, errors.ErrClosed)
+			return nil, errors.Errorf("sqldb: table %s: %w", w.table, errors.ErrClosed)
 		}
 		if t := w.t; t != nil {
 			t.acquire()
@@ -215,7 +215,7 @@ func (w *Wizard) acquire(ctx context.Context) (*table, error) {
 		if err != nil {
 			if ctx.Err() != nil {
 				// The caller's ctx ended while the discovery went on for others.
-				return nil, fmt.Errorf("sorcery: sqldb: table %s: columns: %w", w.table, wrapDB(ctx, err))
+				return nil, errors.Errorf("sqldb: table %s: columns: %w", w.table, wrapDB(ctx, err))
 			}
 			return nil, err
 		}
@@ -229,7 +229,7 @@ func (w *Wizard) install(t *table, replace bool) error {
 	if w.closed {
 		w.mu.Unlock()
 		t.retire()
-		return fmt.Errorf("sorcery: sqldb: table %s: %w", w.table, errors.ErrClosed)
+		return errors.Errorf("sqldb: table %s: %w", w.table, errors.ErrClosed)
 	}
 	old := w.t
 	if old != nil && !replace {
@@ -255,7 +255,7 @@ func (w *Wizard) withTimeout(ctx context.Context) (context.Context, context.Canc
 
 // fail wraps err, a database error of the call op made under ctx.
 func (w *Wizard) fail(ctx context.Context, op string, err error) error {
-	return fmt.Errorf("sorcery: sqldb: table %s: %s: %w", w.table, op, wrapDB(ctx, err))
+	return errors.Errorf("sqldb: table %s: %s: %w", w.table, op, wrapDB(ctx, err))
 }
 
 // query runs a SELECT through its prepared statement.
@@ -408,7 +408,7 @@ func (w *Wizard) Search(ctx context.Context, q sorcery.Query) ([]sorcery.Record,
 	defer t.release()
 	plan, err := w.planSearch(t, q)
 	if err != nil {
-		return nil, fmt.Errorf("sorcery: sqldb: table %s: search: %w", w.table, err)
+		return nil, errors.Errorf("sqldb: table %s: search: %w", w.table, err)
 	}
 	rows, err := w.query(ctx, t, plan.sql, plan.args)
 	if err != nil {
@@ -437,7 +437,7 @@ func (w *Wizard) Search(ctx context.Context, q sorcery.Query) ([]sorcery.Record,
 // (nil for NULL), and whether a field named it.
 func (w *Wizard) columnValues(t *table, r sorcery.Record) ([]any, []bool, error) {
 	if r.ID == "" {
-		return nil, nil, fmt.Errorf("sorcery: sqldb: table %s: record without id: %w", w.table, errors.ErrInvalid)
+		return nil, nil, errors.Errorf("sqldb: table %s: record without id: %w", w.table, errors.ErrInvalid)
 	}
 	per := make([][]string, len(t.cols))
 	named := make([]bool, len(t.cols))
@@ -447,10 +447,10 @@ func (w *Wizard) columnValues(t *table, r sorcery.Record) ([]any, []bool, error)
 			if w.opts.IgnoreUnknownFields && !strings.EqualFold(f.Name, "id") {
 				continue
 			}
-			return nil, nil, fmt.Errorf("sorcery: sqldb: table %s: record %q: %w", w.table, r.ID, err)
+			return nil, nil, errors.Errorf("sqldb: table %s: record %q: %w", w.table, r.ID, err)
 		}
 		if i == t.id || strings.EqualFold(f.Name, "id") {
-			return nil, nil, fmt.Errorf("sorcery: sqldb: table %s: record %q has a field %q: the id is Record.ID: %w", w.table, r.ID, f.Name, errors.ErrInvalid)
+			return nil, nil, errors.Errorf("sqldb: table %s: record %q has a field %q: the id is Record.ID: %w", w.table, r.ID, f.Name, errors.ErrInvalid)
 		}
 		per[i] = append(per[i], f.Value)
 		named[i] = true
@@ -461,7 +461,7 @@ func (w *Wizard) columnValues(t *table, r sorcery.Record) ([]any, []bool, error)
 		case len(vs) == 0:
 		case w.opts.Verbatim || !t.cols[i].textual:
 			if len(vs) > 1 {
-				return nil, nil, fmt.Errorf("sorcery: sqldb: table %s: record %q: %d values for column %s, which holds one: %w", w.table, r.ID, len(vs), t.cols[i].name, errors.ErrInvalid)
+				return nil, nil, errors.Errorf("sqldb: table %s: record %q: %d values for column %s, which holds one: %w", w.table, r.ID, len(vs), t.cols[i].name, errors.ErrInvalid)
 			}
 			if vs[0] != "" {
 				vals[i] = vs[0]
@@ -511,7 +511,7 @@ func (w *Wizard) Create(ctx context.Context, r sorcery.Record) error {
 	if _, err := w.exec(ctx, t, q, args); err != nil {
 		if isDuplicate(err) {
 			if exists, xerr := w.exists(ctx, t, r.ID); xerr == nil && exists {
-				return fmt.Errorf("sorcery: sqldb: table %s: create %q: %w", w.table, r.ID, errors.ErrExists)
+				return errors.Errorf("sqldb: table %s: create %q: %w", w.table, r.ID, errors.ErrExists)
 			}
 		}
 		return w.fail(ctx, fmt.Sprintf("create %q", r.ID), err)
@@ -555,7 +555,7 @@ func (w *Wizard) Update(ctx context.Context, r sorcery.Record) error {
 		return w.fail(ctx, fmt.Sprintf("update %q", r.ID), err)
 	}
 	if !exists {
-		return fmt.Errorf("sorcery: sqldb: table %s: update %q: %w", w.table, r.ID, errors.ErrNotFound)
+		return errors.Errorf("sqldb: table %s: update %q: %w", w.table, r.ID, errors.ErrNotFound)
 	}
 	return nil
 }
@@ -574,7 +574,7 @@ func (w *Wizard) Delete(ctx context.Context, id string) error {
 		return w.fail(ctx, fmt.Sprintf("delete %q", id), err)
 	}
 	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return fmt.Errorf("sorcery: sqldb: table %s: delete %q: %w", w.table, id, errors.ErrNotFound)
+		return errors.Errorf("sqldb: table %s: delete %q: %w", w.table, id, errors.ErrNotFound)
 	}
 	return nil
 }
@@ -607,7 +607,7 @@ func (w *Wizard) Reload(ctx context.Context) error {
 	closed := w.closed
 	w.mu.Unlock()
 	if closed {
-		return fmt.Errorf("sorcery: sqldb: table %s: %w", w.table, errors.ErrClosed)
+		return errors.Errorf("sqldb: table %s: %w", w.table, errors.ErrClosed)
 	}
 	t, err := w.load(ctx)
 	if err != nil {
@@ -622,7 +622,7 @@ func (w *Wizard) Close() error {
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
-		return fmt.Errorf("sorcery: sqldb: table %s: %w", w.table, errors.ErrClosed)
+		return errors.Errorf("sqldb: table %s: %w", w.table, errors.ErrClosed)
 	}
 	w.closed = true
 	t := w.t

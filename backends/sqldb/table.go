@@ -3,7 +3,6 @@ package sqldb
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strings"
 	"sync"
 
@@ -53,7 +52,7 @@ func discover(ctx context.Context, db *sql.DB, d Dialect, name string) (*table, 
 		schema, tname = "", name
 	}
 	if tname == "" || (qualified && schema == "") || strings.Contains(tname, ".") {
-		return nil, fmt.Errorf("sorcery: sqldb: bad table name %q: %w", name, errors.ErrInvalid)
+		return nil, errors.Errorf("sqldb: bad table name %q: %w", name, errors.ErrInvalid)
 	}
 	var (
 		rows *sql.Rows
@@ -94,10 +93,10 @@ ORDER BY table_name, ordinal_position`
 		}
 		rows, err = db.QueryContext(ctx, q, args...)
 	default:
-		return nil, fmt.Errorf("sorcery: sqldb: unknown dialect %q: %w", d, errors.ErrInvalid)
+		return nil, errors.Errorf("sqldb: unknown dialect %q: %w", d, errors.ErrInvalid)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sorcery: sqldb: columns of %s: %w", name, wrapDB(ctx, err))
+		return nil, errors.Errorf("sqldb: columns of %s: %w", name, wrapDB(ctx, err))
 	}
 	defer rows.Close()
 
@@ -109,7 +108,7 @@ ORDER BY table_name, ordinal_position`
 	for rows.Next() {
 		var t, c, typ string
 		if err := rows.Scan(&t, &c, &typ); err != nil {
-			return nil, fmt.Errorf("sorcery: sqldb: columns of %s: %w", name, wrapDB(ctx, err))
+			return nil, errors.Errorf("sqldb: columns of %s: %w", name, wrapDB(ctx, err))
 		}
 		if len(tables) == 0 || tables[len(tables)-1].table != t {
 			tables = append(tables, &found{table: t})
@@ -118,7 +117,7 @@ ORDER BY table_name, ordinal_position`
 		f.cols = append(f.cols, newColumn(d, c, typ))
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sorcery: sqldb: columns of %s: %w", name, wrapDB(ctx, err))
+		return nil, errors.Errorf("sqldb: columns of %s: %w", name, wrapDB(ctx, err))
 	}
 
 	// The table whose name matches exactly wins; otherwise the one whose name matches but for
@@ -131,10 +130,10 @@ ORDER BY table_name, ordinal_position`
 	}
 	if pick == nil {
 		if len(tables) > 1 {
-			return nil, fmt.Errorf("sorcery: sqldb: table %s: %d tables differ from it only in case: %w", name, len(tables), errors.ErrInvalid)
+			return nil, errors.Errorf("sqldb: table %s: %d tables differ from it only in case: %w", name, len(tables), errors.ErrInvalid)
 		}
 		if len(tables) == 0 {
-			return nil, fmt.Errorf("sorcery: sqldb: table %s does not exist or has no columns: %w", name, errors.ErrInvalid)
+			return nil, errors.Errorf("sqldb: table %s does not exist or has no columns: %w", name, errors.ErrInvalid)
 		}
 		pick = tables[0]
 	}
@@ -208,7 +207,7 @@ func newTable(d Dialect, name, quoted string, cols []column) (*table, error) {
 	}
 	id, err := t.lookup("id")
 	if err != nil {
-		return nil, fmt.Errorf("sorcery: sqldb: table %s has no id column: %w", name, errors.ErrInvalid)
+		return nil, errors.Errorf("sqldb: table %s has no id column: %w", name, errors.ErrInvalid)
 	}
 	t.id = id
 
@@ -274,10 +273,10 @@ func (t *table) lookup(field string) (int, error) {
 	}
 	i, ok := t.folded[strings.ToLower(field)]
 	if !ok {
-		return 0, fmt.Errorf("sorcery: sqldb: table %s has no column %q: %w", t.name, field, errors.ErrInvalid)
+		return 0, errors.Errorf("sqldb: table %s has no column %q: %w", t.name, field, errors.ErrInvalid)
 	}
 	if i < 0 {
-		return 0, fmt.Errorf("sorcery: sqldb: table %s has several columns named %q but for case: %w", t.name, field, errors.ErrInvalid)
+		return 0, errors.Errorf("sqldb: table %s has several columns named %q but for case: %w", t.name, field, errors.ErrInvalid)
 	}
 	return i, nil
 }

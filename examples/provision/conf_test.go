@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -173,6 +172,6 @@ func TestReportListsFiftyProblemsAndCountsTheRest(t *testing.T) {
 	assert.Equal(t, "provision: … and 10 more", lines[50])
 
 	buf.Reset()
-	report(&buf, fmt.Errorf("database x: %w", errors.ErrUnavailable))
+	report(&buf, errors.Errorf("database x: %w", errors.ErrUnavailable))
 	assert.Equal(t, "provision: database x: source unavailable\n", buf.String())
 }

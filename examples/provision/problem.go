@@ -65,17 +65,15 @@ func report(w io.Writer, err error) {
 	}
 }
 
-// plain returns err's message without the "sorcery: " that starts the library's messages,
-// wherever one is wrapped in another.
-func plain(err error) string {
-	return strings.ReplaceAll(strings.TrimPrefix(err.Error(), "sorcery: "), ": sorcery: ", ": ")
-}
+// plain returns err's message without the "sorcery: " that starts the library's messages
+// (the library names itself once per message: see errors.Detail).
+func plain(err error) string { return errors.Detail(err) }
 
 // fromConfError turns a parse error of a configuration file into a problem at its line.
 func fromConfError(e *config.ParseError) problem {
 	what := "invalid"
 	if e.Err != nil {
-		what = strings.TrimPrefix(e.Err.Error(), "sorcery: ")
+		what = errors.Detail(e.Err)
 	}
 	if e.Line == 0 {
 		return problem{what: e.File + ": " + what}

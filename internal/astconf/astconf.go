@@ -151,15 +151,18 @@ type Error struct {
 }
 
 // Error returns "sorcery: file:line: what is wrong".
-func (e *Error) Error() string {
+func (e *Error) Error() string { return "sorcery: " + e.Detail() }
+
+// Detail is Error without the library's name (see errors.Detailer).
+func (e *Error) Detail() string {
 	msg := "invalid"
 	if e.Err != nil {
-		msg = strings.TrimPrefix(e.Err.Error(), "sorcery: ")
+		msg = errors.Detail(e.Err)
 	}
 	if e.Line > 0 {
-		return fmt.Sprintf("sorcery: %s:%d: %s", e.File, e.Line, msg)
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, msg)
 	}
-	return fmt.Sprintf("sorcery: %s: %s", e.File, msg)
+	return fmt.Sprintf("%s: %s", e.File, msg)
 }
 
 // Unwrap returns the cause.
@@ -194,7 +197,7 @@ func Parse(name string, src []byte, opts *Options) (*File, error) {
 func ParseContext(ctx context.Context, name string, src []byte, opts *Options) (*File, error) {
 	p := newParser(ctx, name, opts)
 	if err := p.ctx.Err(); err != nil {
-		return nil, fmt.Errorf("sorcery: %s: %w", name, err)
+		return nil, errors.Errorf("%s: %w", name, err)
 	}
 	if err := p.parse(name, p.fsys.dir(name), p.fsys.key(name), src); err != nil {
 		return nil, err

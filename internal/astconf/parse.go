@@ -74,7 +74,7 @@ func (p *parser) readFile(path string, from *fileState, line int) error {
 		return err
 	}
 	if err := p.ctx.Err(); err != nil {
-		return fmt.Errorf("sorcery: %s: %w", path, err)
+		return errors.Errorf("%s: %w", path, err)
 	}
 	readAt := time.Now()
 	data, info, err := p.fsys.readFile(path)

@@ -15,7 +15,6 @@
 package tcpproxy
 
 import (
-	"fmt"
 	"net"
 	"sync"
 
@@ -42,14 +41,14 @@ type Proxy struct {
 func New(target string) (*Proxy, error) {
 	host, _, err := net.SplitHostPort(target)
 	if err != nil {
-		return nil, fmt.Errorf("sorcery: tcpproxy: target %q: %w (%w)", target, err, errors.ErrInvalid)
+		return nil, errors.Errorf("tcpproxy: target %q: %w (%w)", target, err, errors.ErrInvalid)
 	}
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return nil, fmt.Errorf("sorcery: tcpproxy: target %q is not on the loopback: %w", target, errors.ErrInvalid)
+		return nil, errors.Errorf("tcpproxy: target %q is not on the loopback: %w", target, errors.ErrInvalid)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, fmt.Errorf("sorcery: tcpproxy: listen: %w (%w)", err, errors.ErrUnavailable)
+		return nil, errors.Errorf("tcpproxy: listen: %w (%w)", err, errors.ErrUnavailable)
 	}
 	p := &Proxy{target: target, ln: ln, conns: make(map[net.Conn]struct{})}
 	p.wg.Go(p.accept)

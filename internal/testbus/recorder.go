@@ -1,7 +1,6 @@
 package testbus
 
 import (
-	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -27,7 +26,7 @@ type Recorder struct {
 // Invalidate records inv.
 func (r *Recorder) Invalidate(inv sorcery.Invalidation) error {
 	if r.Known != nil && !slices.Contains(r.Known, inv.Type) {
-		return fmt.Errorf("sorcery: unknown object type %q: %w", inv.Type, errors.ErrInvalid)
+		return errors.Errorf("unknown object type %q: %w", inv.Type, errors.ErrInvalid)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -2,7 +2,6 @@ package natsbus
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -50,7 +49,7 @@ func (o *Options) prefix() (string, error) {
 	}
 	for tok := range strings.SplitSeq(p, ".") {
 		if tok == "" || strings.ContainsAny(tok, "*> \t\r\n") {
-			return "", fmt.Errorf("sorcery: natsbus: bad subject prefix %q: %w", p, errors.ErrInvalid)
+			return "", errors.Errorf("natsbus: bad subject prefix %q: %w", p, errors.ErrInvalid)
 		}
 	}
 	return p, nil
@@ -65,7 +64,7 @@ func Subject(prefix, typeName string) (string, error) {
 		return "", err
 	}
 	if err := invalidate.ValidType(typeName); err != nil {
-		return "", fmt.Errorf("sorcery: natsbus: %w", err)
+		return "", errors.Errorf("natsbus: %w", err)
 	}
 	return p + "." + typeName, nil
 }
@@ -87,7 +86,7 @@ func NewSource(url string, target invalidate.Target, opts *Options) (*invalidate
 		return nil, err
 	}
 	if strings.TrimSpace(url) == "" {
-		return nil, fmt.Errorf("sorcery: natsbus: empty server URL: %w", errors.ErrInvalid)
+		return nil, errors.Errorf("natsbus: empty server URL: %w", errors.ErrInvalid)
 	}
 	sub := &subscriber{url: url, user: o.Connect, ping: o.PingInterval, timeout: o.ConnectTimeout, buffer: o.Buffer}
 	if sub.ping <= 0 {
@@ -206,7 +205,7 @@ func fail(ctx context.Context, op string, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	return fmt.Errorf("sorcery: natsbus: %s: %w (%w)", op, err, errors.ErrUnavailable)
+	return errors.Errorf("natsbus: %s: %w (%w)", op, err, errors.ErrUnavailable)
 }
 
 // Publisher publishes invalidations on a NATS connection, each on the subject of its type. It
@@ -222,7 +221,7 @@ var _ invalidate.Publisher = (*Publisher)(nil)
 // closes it. A nil opts means the zero [Options].
 func NewPublisher(nc *nats.Conn, opts *Options) (*Publisher, error) {
 	if nc == nil {
-		return nil, fmt.Errorf("sorcery: natsbus: nil connection: %w", errors.ErrInvalid)
+		return nil, errors.Errorf("natsbus: nil connection: %w", errors.ErrInvalid)
 	}
 	p, err := opts.prefix()
 	if err != nil {
@@ -242,7 +241,7 @@ func (p *Publisher) Publish(ctx context.Context, inv sorcery.Invalidation) error
 	}
 	subj := p.prefix + "." + inv.Type
 	if err := p.nc.Publish(subj, b); err != nil {
-		return fmt.Errorf("sorcery: natsbus: publish on %s: %w (%w)", subj, err, errors.ErrUnavailable)
+		return errors.Errorf("natsbus: publish on %s: %w (%w)", subj, err, errors.ErrUnavailable)
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -253,7 +252,7 @@ func (p *Publisher) Publish(ctx context.Context, inv sorcery.Invalidation) error
 		if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return context.Cause(ctx)
 		}
-		return fmt.Errorf("sorcery: natsbus: publish on %s: %w (%w)", subj, err, errors.ErrUnavailable)
+		return errors.Errorf("natsbus: publish on %s: %w (%w)", subj, err, errors.ErrUnavailable)
 	}
 	return nil
 }

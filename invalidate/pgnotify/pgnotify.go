@@ -3,7 +3,6 @@ package pgnotify
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strings"
 	"time"
 
@@ -44,7 +43,7 @@ func (o *Options) channel() (string, error) {
 
 func validChannel(ch string) error {
 	if ch == "" || len(ch) > 63 || strings.ContainsAny(ch, "\x00\\") {
-		return fmt.Errorf("sorcery: pgnotify: bad channel %q (1 to 63 bytes, no NUL or backslash): %w", ch, errors.ErrInvalid)
+		return errors.Errorf("pgnotify: bad channel %q (1 to 63 bytes, no NUL or backslash): %w", ch, errors.ErrInvalid)
 	}
 	return nil
 }
@@ -66,7 +65,7 @@ func NewSource(connString string, target invalidate.Target, opts *Options) (*inv
 	}
 	cfg, err := pgconn.ParseConfig(connString)
 	if err != nil {
-		return nil, fmt.Errorf("sorcery: pgnotify: connection string: %w (%w)", err, errors.ErrInvalid)
+		return nil, errors.Errorf("pgnotify: connection string: %w (%w)", err, errors.ErrInvalid)
 	}
 	l := &listener{cfg: cfg, channel: ch, ping: o.PingInterval, connect: o.ConnectTimeout}
 	if l.ping <= 0 {
@@ -146,7 +145,7 @@ func (l *listener) fail(ctx context.Context, op string, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	return fmt.Errorf("sorcery: pgnotify: %s: %w (%w)", op, err, errors.ErrUnavailable)
+	return errors.Errorf("pgnotify: %s: %w (%w)", op, err, errors.ErrUnavailable)
 }
 
 // Execer runs a statement: *sql.DB, *sql.Conn and *sql.Tx are Execers.
@@ -169,7 +168,7 @@ var _ invalidate.Publisher = (*Publisher)(nil)
 // opts means the zero [Options].
 func NewPublisher(db Execer, opts *Options) (*Publisher, error) {
 	if db == nil {
-		return nil, fmt.Errorf("sorcery: pgnotify: nil database: %w", errors.ErrInvalid)
+		return nil, errors.Errorf("pgnotify: nil database: %w", errors.ErrInvalid)
 	}
 	ch, err := opts.channel()
 	if err != nil {
@@ -189,7 +188,7 @@ func (p *Publisher) Publish(ctx context.Context, inv sorcery.Invalidation) error
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
-		return fmt.Errorf("sorcery: pgnotify: publish %s %q: %w (%w)", inv.Type, inv.ID, err, errors.ErrUnavailable)
+		return errors.Errorf("pgnotify: publish %s %q: %w (%w)", inv.Type, inv.ID, err, errors.ErrUnavailable)
 	}
 	return nil
 }

@@ -58,7 +58,7 @@ func TriggerSQL(t Table, channel string) (string, error) {
 		return "", err
 	}
 	if err := invalidate.ValidType(t.Type); err != nil {
-		return "", fmt.Errorf("sorcery: pgnotify: table %q: %w", t.Name, err)
+		return "", errors.Errorf("pgnotify: table %q: %w", t.Name, err)
 	}
 	table, err := quoteQualified(t.Name)
 	if err != nil {
@@ -70,7 +70,7 @@ func TriggerSQL(t Table, channel string) (string, error) {
 	}
 	if t.IDColumn != "" {
 		if strings.ContainsAny(t.IDColumn, "\x00\\") {
-			return "", fmt.Errorf("sorcery: pgnotify: table %q: bad id column %q: %w", t.Name, t.IDColumn, errors.ErrInvalid)
+			return "", errors.Errorf("pgnotify: table %q: bad id column %q: %w", t.Name, t.IDColumn, errors.ErrInvalid)
 		}
 		args = append(args, quoteLiteral(t.IDColumn))
 	}
@@ -109,7 +109,7 @@ func Install(ctx context.Context, db Execer, channel string, tables ...Table) er
 		return err
 	}
 	if _, err := db.ExecContext(ctx, script); err != nil {
-		return fmt.Errorf("sorcery: pgnotify: install triggers: %w", err)
+		return errors.Errorf("pgnotify: install triggers: %w", err)
 	}
 	return nil
 }
@@ -118,11 +118,11 @@ func Install(ctx context.Context, db Execer, channel string, tables ...Table) er
 func quoteQualified(name string) (string, error) {
 	parts := strings.Split(name, ".")
 	if len(parts) > 2 {
-		return "", fmt.Errorf("sorcery: pgnotify: table %q: more than schema.table: %w", name, errors.ErrInvalid)
+		return "", errors.Errorf("pgnotify: table %q: more than schema.table: %w", name, errors.ErrInvalid)
 	}
 	for i, p := range parts {
 		if p == "" || strings.ContainsRune(p, 0) {
-			return "", fmt.Errorf("sorcery: pgnotify: bad table name %q: %w", name, errors.ErrInvalid)
+			return "", errors.Errorf("pgnotify: bad table name %q: %w", name, errors.ErrInvalid)
 		}
 		parts[i] = quoteIdent(p)
 	}

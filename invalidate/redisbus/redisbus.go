@@ -2,7 +2,6 @@ package redisbus
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"strings"
 	"time"
@@ -42,7 +41,7 @@ func (o *Options) prefix() (string, error) {
 		p = o.Prefix
 	}
 	if strings.ContainsFunc(p, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-		return "", fmt.Errorf("sorcery: redisbus: bad channel prefix %q: %w", p, errors.ErrInvalid)
+		return "", errors.Errorf("redisbus: bad channel prefix %q: %w", p, errors.ErrInvalid)
 	}
 	return p, nil
 }
@@ -56,7 +55,7 @@ func Channel(prefix, typeName string) (string, error) {
 		return "", err
 	}
 	if err := invalidate.ValidType(typeName); err != nil {
-		return "", fmt.Errorf("sorcery: redisbus: %w", err)
+		return "", errors.Errorf("redisbus: %w", err)
 	}
 	return p + ":" + typeName, nil
 }
@@ -70,7 +69,7 @@ func Channel(prefix, typeName string) (string, error) {
 // an error here (the source keeps trying: see [invalidate.Source.Stats]).
 func NewSource(client redis.UniversalClient, target invalidate.Target, opts *Options) (*invalidate.Source, error) {
 	if client == nil {
-		return nil, fmt.Errorf("sorcery: redisbus: nil client: %w", errors.ErrInvalid)
+		return nil, errors.Errorf("redisbus: nil client: %w", errors.ErrInvalid)
 	}
 	var o Options
 	if opts != nil {
@@ -174,7 +173,7 @@ func (s *subscriber) Subscribe(ctx context.Context, sink *invalidate.Sink) error
 			pinged = true
 			continue
 		case isTimeout(err):
-			return fail(ctx, "ping", fmt.Errorf("no answer within %v: %w", s.ping, err))
+			return fail(ctx, "ping", errors.Errorf("no answer within %v: %w", s.ping, err))
 		default:
 			return fail(ctx, "receive", err)
 		}
@@ -194,7 +193,7 @@ func fail(ctx context.Context, op string, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	return fmt.Errorf("sorcery: redisbus: %s: %w (%w)", op, err, errors.ErrUnavailable)
+	return errors.Errorf("redisbus: %s: %w (%w)", op, err, errors.ErrUnavailable)
 }
 
 // Publisher publishes invalidations with Redis PUBLISH, each on the channel of its type. It is
@@ -210,7 +209,7 @@ var _ invalidate.Publisher = (*Publisher)(nil)
 // closes it. A nil opts means the zero [Options].
 func NewPublisher(client redis.UniversalClient, opts *Options) (*Publisher, error) {
 	if client == nil {
-		return nil, fmt.Errorf("sorcery: redisbus: nil client: %w", errors.ErrInvalid)
+		return nil, errors.Errorf("redisbus: nil client: %w", errors.ErrInvalid)
 	}
 	p, err := opts.prefix()
 	if err != nil {
@@ -231,7 +230,7 @@ func (p *Publisher) Publish(ctx context.Context, inv sorcery.Invalidation) error
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
-		return fmt.Errorf("sorcery: redisbus: publish on %s: %w (%w)", ch, err, errors.ErrUnavailable)
+		return errors.Errorf("redisbus: publish on %s: %w (%w)", ch, err, errors.ErrUnavailable)
 	}
 	return nil
 }
