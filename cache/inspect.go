@@ -1,7 +1,6 @@
 package cache
 
 import (
-	"fmt"
 	"hash/maphash"
 	"math/bits"
 	"slices"
@@ -57,7 +56,7 @@ func ParseState(s string) (State, error) {
 			return State(st), nil
 		}
 	}
-	return 0, fmt.Errorf("sorcery: unknown cache entry state %q (want negative, extended, refreshing, stale or fresh): %w", s, errors.ErrInvalid)
+	return 0, errors.Errorf("unknown cache entry state %q (want negative, extended, refreshing, stale or fresh): %w", s, errors.ErrInvalid)
 }
 
 // EntryInfo describes one cached entry: its id and its clocks, never its value.
@@ -139,7 +138,7 @@ func (c *Cache[T]) List(opts *ListOptions) (EntryPage, error) {
 		o = *opts
 	}
 	if o.Limit < 0 {
-		return EntryPage{}, fmt.Errorf("sorcery: cache %q: list: negative limit %d: %w", c.name, o.Limit, errors.ErrInvalid)
+		return EntryPage{}, errors.Errorf("cache %q: list: negative limit %d: %w", c.name, o.Limit, errors.ErrInvalid)
 	}
 	if o.Limit == 0 {
 		o.Limit = DefaultListLimit
@@ -203,7 +202,7 @@ func (c *Cache[T]) parseCursor(cursor string) (shard int, v uint64, err error) {
 		return 0, 0, nil
 	}
 	bad := func() (int, uint64, error) {
-		return 0, 0, fmt.Errorf("sorcery: cache %q: list: malformed cursor %q (pass the Next of a page of this cache): %w", c.name, cursor, errors.ErrInvalid)
+		return 0, 0, errors.Errorf("cache %q: list: malformed cursor %q (pass the Next of a page of this cache): %w", c.name, cursor, errors.ErrInvalid)
 	}
 	a, b, ok := strings.Cut(cursor, ".")
 	if !ok {

@@ -2,7 +2,6 @@ package sorcery
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/gosorcery/gosorcery/cache"
 	"github.com/gosorcery/gosorcery/errors"
@@ -82,7 +81,7 @@ func (t *Type[T]) peekRecord(id string) (Record, bool, error) {
 	}
 	rec, err := t.codec.Encode(v)
 	if err != nil {
-		return Record{}, false, fmt.Errorf("sorcery: %s: encode %q: %w", t.name, id, err)
+		return Record{}, false, errors.Errorf("%s: encode %q: %w", t.name, id, err)
 	}
 	if rec.ID == "" {
 		rec.ID = id
