@@ -30,7 +30,11 @@ func TestApplyOpensWizardsThroughFactories(t *testing.T) {
 
 	require.NoError(t, s.Apply("endpoint", "memory", ""))
 	require.NoError(t, s.Apply("endpoint", "probe", "pjsip.conf,criteria=type=endpoint"))
-	require.NoError(t, s.Apply("endpoint", "memory", ""))
+	err = s.Apply("endpoint", "memory", "")
+	var dup *sorcery.DuplicateMappingError
+	require.ErrorAs(t, err, &dup, "main/sorcery.c refuses a wizard the type already has")
+	assert.ErrorIs(t, err, errors.ErrExists)
+	assert.Equal(t, sorcery.DuplicateMappingError{Type: "endpoint", Wizard: "memory"}, *dup)
 	assert.Equal(t, "endpoint", gotType)
 	assert.Equal(t, "pjsip.conf,criteria=type=endpoint", gotData)
 
@@ -38,7 +42,7 @@ func TestApplyOpensWizardsThroughFactories(t *testing.T) {
 	for _, w := range s.Stats().Types[0].Wizards {
 		names = append(names, w.Name)
 	}
-	assert.Equal(t, []string{"memory", "probe", "memory#2"}, names, "wizards are named after their kind")
+	assert.Equal(t, []string{"memory", "probe"}, names, "wizards are named after their kind; the duplicate was not added")
 
 	require.NoError(t, typ.Create(t.Context(), Endpoint{ID: "alice"}))
 	_, found, err := typ.Retrieve(t.Context(), "alice")

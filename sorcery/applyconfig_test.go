@@ -1,8 +1,11 @@
 package sorcery_test
 
 import (
+	"bytes"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -23,9 +26,14 @@ func writeFile(t *testing.T, dir, name, content string) string {
 func TestApplyConfigMapsEveryLineInOrder(t *testing.T) {
 	dir := t.TempDir()
 	var opened []string
-	s := sorcery.New(&sorcery.Options{Wizards: map[string]sorcery.WizardFactory{
+	var logs bytes.Buffer
+	s := sorcery.New(&sorcery.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Wizards: map[string]sorcery.WizardFactory{
 		"memory": func(typeName, data string) (sorcery.Wizard, error) {
 			opened = append(opened, typeName+":"+data)
+			return memory.New(), nil
+		},
+		"other": func(typeName, data string) (sorcery.Wizard, error) {
+			opened = append(opened, "other:"+typeName)
 			return memory.New(), nil
 		},
 	}})
@@ -41,15 +49,22 @@ endpoint = memory,wrong-section
 
 [res_pjsip]
 endpoint = memory, first ; the local one
+endpoint = other,x
 endpoint=>memory,second,criteria=type=endpoint
 aor = memory
 `)
 	require.NoError(t, s.ApplyConfig(path, "res_pjsip"))
-	assert.Equal(t, []string{"endpoint:first", "endpoint:second,criteria=type=endpoint", "aor:"}, opened)
+	assert.Equal(t, []string{"endpoint:first", "other:endpoint", "aor:"}, opened,
+		"the second memory mapping of endpoint is ignored and never opened, as main/sorcery.c does")
 	st := s.Stats()
 	require.Len(t, st.Types, 2)
 	assert.Equal(t, "aor", st.Types[0].Name)
 	assert.Len(t, st.Types[1].Wizards, 2)
+	assert.Contains(t, logs.String(), "level=WARN")
+	assert.Contains(t, logs.String(), "duplicate mapping ignored")
+	assert.Contains(t, logs.String(), "at="+path+":9")
+	assert.Contains(t, logs.String(), "first="+path+":7")
+	assert.Equal(t, 1, strings.Count(logs.String(), "\n"))
 }
 
 func TestApplyConfigErrorsNameFileAndLine(t *testing.T) {

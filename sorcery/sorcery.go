@@ -40,6 +40,9 @@ type Sorcery struct {
 	mu     sync.RWMutex // guards types and closed
 	types  map[string]typeHandle
 	closed bool
+
+	appliedMu sync.Mutex      // guards applied
+	applied   map[string]bool // "type\x00wizard" of each mapping Apply applied or is applying
 }
 
 // typeHandle is what a Sorcery needs of a Type[T] whatever T is.
@@ -119,26 +122,39 @@ func (s *Sorcery) lookup(name string) (typeHandle, error) {
 // A line "endpoint/cache = memory_cache,<options>" (typeName "endpoint/cache", wizard
 // "memory_cache") adds a cache layer at that point of the chain; any other wizard is opened
 // by its factory in [Options.Wizards] with data and appended to the chain, named after the
-// wizard ("config", then "config#2" for a second one).
-func (s *Sorcery) Apply(typeName, wizard, data string) error {
+// wizard.
+//
+// A wizard already applied to the type by Apply is not applied again, whatever its data, as
+// main/sorcery.c refuses a duplicate mapping: the first mapping stays, nothing is opened,
+// and the error returned is a *DuplicateMappingError (errors.ErrExists). [Sorcery.ApplyConfig]
+// logs it as a warning with the file and line and goes on.
+func (s *Sorcery) Apply(typeName, wizard, data string) (err error) {
 	base, isCache := strings.CutSuffix(strings.TrimSpace(typeName), "/cache")
 	wizard = strings.TrimSpace(wizard)
 	t, err := s.lookup(base)
 	if err != nil {
 		return err
 	}
+	if isCache && wizard != "memory_cache" {
+		return errors.Errorf("%s: wizard %q cannot be a cache (only memory_cache): %w", typeName, wizard, errors.ErrInvalid)
+	}
+	factory, ok := s.opts.Wizards[wizard]
+	if wizard != "memory_cache" && (!ok || factory == nil) {
+		return errors.Errorf("%s: unknown wizard %q (known: %s): %w", typeName, wizard, s.knownWizards(), errors.ErrInvalid)
+	}
+	if err := s.reserveMapping(base, wizard); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			s.releaseMapping(base, wizard)
+		}
+	}()
 	if wizard == "memory_cache" {
 		if err := t.applyCache(data); err != nil {
 			return errors.Errorf("%s: memory_cache: %w", typeName, err)
 		}
 		return nil
-	}
-	if isCache {
-		return errors.Errorf("%s: wizard %q cannot be a cache (only memory_cache): %w", typeName, wizard, errors.ErrInvalid)
-	}
-	factory, ok := s.opts.Wizards[wizard]
-	if !ok || factory == nil {
-		return errors.Errorf("%s: unknown wizard %q (known: %s): %w", typeName, wizard, s.knownWizards(), errors.ErrInvalid)
 	}
 	w, err := factory(base, data)
 	if err != nil {

@@ -288,9 +288,8 @@ func TestFactoryAppliesRealtimeMapping(t *testing.T) {
 		Context string   `sorcery:"context"`
 		Allow   []string `sorcery:"allow"`
 	}
-	s := sorcery.New(&sorcery.Options{Wizards: map[string]sorcery.WizardFactory{
-		"realtime": realtime.Factory(&realtime.Options{Dir: dir, Databases: map[string]*sql.DB{"asterisk": db}}),
-	}})
+	factory := realtime.Factory(&realtime.Options{Dir: dir, Databases: map[string]*sql.DB{"asterisk": db}})
+	s := sorcery.New(&sorcery.Options{Wizards: map[string]sorcery.WizardFactory{"realtime": factory}})
 	defer s.Close()
 	eps, err := sorcery.Register[endpoint](s, "endpoint", nil)
 	require.NoError(t, err)
@@ -300,7 +299,9 @@ func TestFactoryAppliesRealtimeMapping(t *testing.T) {
 	require.True(t, found)
 	assert.Equal(t, endpoint{ID: "1001", Context: "from-internal", Allow: []string{"opus", "ulaw"}}, got)
 
-	assert.ErrorIs(t, s.Apply("endpoint", "realtime", "ps_aors"), errors.ErrInvalid, "a family extconfig.conf lacks")
+	_, err = factory("endpoint", "ps_aors")
+	assert.ErrorIs(t, err, errors.ErrInvalid, "a family extconfig.conf lacks")
+	assert.ErrorIs(t, s.Apply("endpoint", "realtime", "ps_endpoints_extra"), errors.ErrExists, "a second realtime mapping of endpoint is ignored")
 }
 
 // The curl driver reaches a provisioning service at the line's base URL; when the service

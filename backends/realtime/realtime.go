@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -45,6 +46,18 @@ type Options struct {
 	// Drivers adds drivers, or replaces built-in ones, by name (matched without regard to
 	// case). Zero: the built-in drivers only.
 	Drivers map[string]Driver
+
+	// AllowUnqualifiedFetch is res_sorcery_realtime's allow_unqualified_fetch: what a
+	// search for every object (a Query with no condition, no id regex and no prefix) does.
+	// "yes" fetches every row; "no" returns no objects, without asking the database;
+	// "warn" logs a warning to Logger and fetches every row; "error" returns an error
+	// matching errors.ErrUnsupported, without asking the database (Asterisk logs an error
+	// and returns no objects; an error here keeps the refusal from reading as an empty
+	// family). The factory sets it from the mapping's data. Zero: "yes", as in Asterisk.
+	AllowUnqualifiedFetch string
+
+	// Logger receives the warning of AllowUnqualifiedFetch "warn". Zero: slog.Default().
+	Logger *slog.Logger
 }
 
 // member is one wizard of a family's chain.
@@ -59,6 +72,7 @@ type member struct {
 type Wizard struct {
 	family string
 	opts   Options
+	fetch  string // AllowUnqualifiedFetch, lower case, "" for yes
 
 	mu      sync.Mutex // guards the fields below
 	conf    *Config
@@ -102,6 +116,13 @@ func (c *Config) Open(family string, opts *Options) (*Wizard, error) {
 func newWizard(family string, c *Config, o Options) (*Wizard, error) {
 	family = strings.TrimSpace(family)
 	w := &Wizard{family: family, opts: o}
+	switch f := strings.ToLower(strings.TrimSpace(o.AllowUnqualifiedFetch)); f {
+	case "", "yes":
+	case "no", "warn", "error":
+		w.fetch = f
+	default:
+		return nil, fmt.Errorf("sorcery: realtime: family %s: allow_unqualified_fetch=%q: want yes, no, warn or error: %w", family, o.AllowUnqualifiedFetch, errors.ErrInvalid)
+	}
 	members, err := w.open(c)
 	if err != nil {
 		return nil, err
@@ -110,15 +131,33 @@ func newWizard(family string, c *Config, o Options) (*Wizard, error) {
 	return w, nil
 }
 
-// Factory returns a [sorcery.WizardFactory] for the "realtime" wizard of sorcery.conf: the
-// mapping's data names the family ("endpoint = realtime,ps_endpoints").
+// Factory returns a [sorcery.WizardFactory] for the "realtime" wizard of sorcery.conf. The
+// mapping's data is read as res_sorcery_realtime.c reads it: the family up to the first
+// comma, then options, of which Asterisk has one,
+//
+//	endpoint = realtime,ps_endpoints
+//	endpoint = realtime,ps_endpoints,allow_unqualified_fetch=warn
+//
+// allow_unqualified_fetch=yes|no|warn|error (an empty value is yes), setting
+// Options.AllowUnqualifiedFetch. Any other option is errors.ErrInvalid.
 func Factory(opts *Options) sorcery.WizardFactory {
-	var o Options
+	var base Options
 	if opts != nil {
-		o = *opts
+		base = *opts
 	}
 	return func(typeName, data string) (sorcery.Wizard, error) {
-		w, err := New(data, &o)
+		o := base
+		family, rest, _ := strings.Cut(data, ",")
+		for rest != "" {
+			var opt string
+			opt, rest, _ = strings.Cut(rest, ",")
+			name, value, _ := strings.Cut(opt, "=")
+			if !strings.EqualFold(strings.TrimSpace(name), "allow_unqualified_fetch") {
+				return nil, fmt.Errorf("sorcery: realtime: type %s: family %s: unknown option %q (want allow_unqualified_fetch): %w", typeName, strings.TrimSpace(family), strings.TrimSpace(name), errors.ErrInvalid)
+			}
+			o.AllowUnqualifiedFetch = strings.TrimSpace(value)
+		}
+		w, err := New(family, &o)
 		if err != nil {
 			return nil, errors.Errorf("realtime: type %s: %w", typeName, err)
 		}
@@ -277,11 +316,25 @@ func (w *Wizard) Retrieve(ctx context.Context, id string) (sorcery.Record, bool,
 
 // Search asks the family's searchable wizards in priority order; the first that answers
 // decides, an error moves on to the next. Without a searchable wizard it is
-// errors.ErrUnsupported.
+// errors.ErrUnsupported. A search for every object follows Options.AllowUnqualifiedFetch.
 func (w *Wizard) Search(ctx context.Context, q sorcery.Query) ([]sorcery.Record, error) {
 	members, err := w.chain()
 	if err != nil {
 		return nil, err
+	}
+	if w.fetch != "" && len(q.Conditions) == 0 && q.IDRegex == "" && q.IDPrefix == "" {
+		switch w.fetch {
+		case "no":
+			return nil, nil
+		case "error":
+			return nil, fmt.Errorf("sorcery: realtime: family %s: unqualified fetch prevented (allow_unqualified_fetch=error): %w", w.family, errors.ErrUnsupported)
+		case "warn":
+			logger := w.opts.Logger
+			if logger == nil {
+				logger = slog.Default()
+			}
+			logger.LogAttrs(ctx, slog.LevelWarn, "sorcery: realtime: unqualified fetch requested", slog.String("family", w.family))
+		}
 	}
 	var errs []error
 	for _, m := range members {

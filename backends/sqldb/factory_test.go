@@ -38,8 +38,9 @@ func TestFactoryServesMappingLines(t *testing.T) {
 	require.True(t, found)
 	assert.Equal(t, aor{ID: "alice", MaxContacts: 2, Contact: []string{"sip:a@h1", "sip:a@h2"}}, got)
 
-	err = s.Apply("aor", "sqldb", table+"_missing")
+	_, err = sqldb.Factory(&sqldb.Options{DB: db})("aor", table+"_missing")
 	assert.ErrorIs(t, err, errors.ErrInvalid, "a missing table")
+	assert.ErrorIs(t, s.Apply("aor", "sqldb", table+"_other"), errors.ErrExists, "a second sqldb mapping of aor is ignored, as main/sorcery.c does")
 	_, err = sqldb.Factory(nil)("aor", table)
 	assert.ErrorIs(t, err, errors.ErrInvalid, "no DB")
 }
