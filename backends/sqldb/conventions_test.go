@@ -2,6 +2,7 @@ package sqldb_test
 
 import (
 	"database/sql"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -41,7 +42,11 @@ func TestRealtimeRowsDecodeAsAsteriskReadsThem(t *testing.T) {
 				sorcery.Fields{{Name: "callerid", Value: "x;y"}}},
 			{"NULL and empty columns are no field", map[string]any{"allow": nil, "callerid": "", "context": "default"},
 				sorcery.Fields{{Name: "context", Value: "default"}}},
-			{"a lone value keeps its spaces", map[string]any{"callerid": " Bob "},
+			{"a lone value is trimmed too, as res_config_pgsql and res_config_odbc strip every chunk", map[string]any{"callerid": " Bob "},
+				sorcery.Fields{{Name: "callerid", Value: "Bob"}}},
+			{"a column of blanks only is no field", map[string]any{"callerid": "   ", "context": "default"},
+				sorcery.Fields{{Name: "context", Value: "default"}}},
+			{"encoded edge spaces survive the trimming", map[string]any{"callerid": "^20Bob^20"},
 				sorcery.Fields{{Name: "callerid", Value: " Bob "}}},
 			{"numbers", map[string]any{"max_contacts": 5},
 				sorcery.Fields{{Name: "max_contacts", Value: "5"}}},
@@ -227,4 +232,21 @@ func TestIDsWithSeparatorsAreStoredEncoded(t *testing.T) {
 		require.NoError(t, w.Delete(ctx, "1001;@abc"))
 		assert.ErrorIs(t, w.Create(ctx, sorcery.Record{ID: "2002;@def"}), errors.ErrExists)
 	})
+}
+
+// A row that does not decode is invalid data located by table and id, not a failing source.
+func TestUndecodableRowIsInvalidDataWithItsTableAndID(t *testing.T) {
+	db := testdbSQLite(t)
+	table := createTable(t, db, "ps_aors", "id VARCHAR(255) NOT NULL PRIMARY KEY, max_contacts VARCHAR(10)")
+	insertRaw(t, db, sqldb.SQLite, table, map[string]any{"id": "alice", "max_contacts": "many"})
+	s := sorcery.New(&sorcery.Options{Logger: slog.New(slog.DiscardHandler)})
+	defer s.Close()
+	aors, err := sorcery.Register[aor](s, "aor", nil)
+	require.NoError(t, err)
+	require.NoError(t, aors.AddWizard("sql", newWizard(t, db, table, nil), nil))
+	_, found, err := aors.Retrieve(ctxTimeout(t, 10*time.Second), "alice")
+	assert.False(t, found)
+	var ir *sorcery.InvalidRecordError
+	require.ErrorAs(t, err, &ir)
+	assert.Equal(t, "table "+table+` id "alice"`, ir.Origin)
 }

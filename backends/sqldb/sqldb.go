@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -74,6 +75,7 @@ var (
 	_ sorcery.Searcher = (*Wizard)(nil)
 	_ sorcery.Writer   = (*Wizard)(nil)
 	_ sorcery.Reloader = (*Wizard)(nil)
+	_ sorcery.Locator  = (*Wizard)(nil)
 	_ io.Closer        = (*Wizard)(nil)
 )
 
@@ -155,6 +157,10 @@ func (w *Wizard) Dialect() Dialect {
 
 // Table returns the table's name as it was given.
 func (w *Wizard) Table() string { return w.table }
+
+// Locate returns where the object with id is stored: "table <table> id <id>". It implements
+// [sorcery.Locator].
+func (w *Wizard) Locate(id string) string { return "table " + w.table + " id " + strconv.Quote(id) }
 
 // Columns returns the names of the table's columns, the id column among them, as the
 // database's catalog spells them and in its order; nil while they are not known yet.

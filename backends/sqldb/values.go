@@ -8,15 +8,15 @@ import (
 
 // Asterisk's realtime value conventions, as its SQL realtime drivers apply them.
 //
-// Reading a column: a NULL or empty value is no field. A value holding ';' is a list: it is
-// split there, each chunk trimmed of white space, and empty chunks dropped; every ^XX
-// (two hexadecimal digits) in a chunk is decoded to the byte it names, so ^3B is ';' and
-// ^5E is '^'. A value without ';' is one field, decoded the same way but not
-// trimmed.
+// Reading a column, as res_config_pgsql.c and res_config_odbc.c do (strsep on ';', then
+// ast_strip and a skip of empty chunks): a NULL or empty value is no field. A value is split
+// at each ';', each chunk trimmed of white space, and empty chunks dropped — a value of
+// blanks only is no field; every ^XX (two hexadecimal digits) in a chunk is then decoded to
+// the byte it names, so ^3B is ';' and ^5E is '^'.
 //
-// Writing a field: its values are encoded (';' as ^3B, '^' as ^5E, and, when there are
-// several, white space at a value's ends as ^XX so that trimming cannot eat it), empty values
-// are dropped, and the rest are joined with ';'. No value left is NULL.
+// Writing a field: its values are encoded (';' as ^3B, '^' as ^5E, and white space at a
+// value's ends as ^XX so that trimming cannot eat it), empty values are dropped, and the rest
+// are joined with ';'. No value left is NULL.
 
 // decodeValue appends the fields column name holds to fs.
 func decodeValue(fs sorcery.Fields, name, raw string) sorcery.Fields {
@@ -24,6 +24,7 @@ func decodeValue(fs sorcery.Fields, name, raw string) sorcery.Fields {
 		return fs
 	}
 	if strings.IndexByte(raw, ';') < 0 {
+		raw = strings.Trim(raw, asciiSpace)
 		if strings.IndexByte(raw, '^') >= 0 {
 			raw = decodeChunk(raw)
 		}
@@ -95,7 +96,7 @@ func encodeValues(values []string) (string, bool) {
 	if n == 1 {
 		for _, v := range values {
 			if v != "" {
-				return encodeChunk(v, false), true
+				return encodeChunk(v, true), true
 			}
 		}
 	}
