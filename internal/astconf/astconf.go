@@ -183,6 +183,7 @@ func ParseFileContext(ctx context.Context, path string, opts *Options) (*File, e
 	if err := p.readFile(path, nil, 0); err != nil {
 		return nil, err
 	}
+	p.flush()
 	return p.file, nil
 }
 
@@ -202,5 +203,6 @@ func ParseContext(ctx context.Context, name string, src []byte, opts *Options) (
 	if err := p.parse(name, p.fsys.dir(name), p.fsys.key(name), src); err != nil {
 		return nil, err
 	}
+	p.flush()
 	return p.file, nil
 }

@@ -26,10 +26,20 @@ type parser struct {
 	stack   []frame              // the files being read, outermost first
 	vars    int                  // variables stored so far
 	maxVars int                  // the most variables allowed
+
+	// appending is the variable that the last lines extended with +=: its value grows in
+	// buf, with room to spare, and is written back by flush before any other line is
+	// handled, so that a run of += lines costs time linear in what they add.
+	appending struct {
+		cat *Category
+		idx int
+		buf []byte
+	}
 }
 
-// nameChain links the categories that share a name, in order, through parser.next.
-type nameChain struct{ first, last int }
+// nameChain links the categories that share a name, in order, through parser.next; plain is
+// the first of them that is not a template, or -1, so that [name](+) finds it at once.
+type nameChain struct{ first, last, plain int }
 
 // frame is one file on the include stack.
 type frame struct {
@@ -267,11 +277,23 @@ func quote(s string) string {
 func (p *parser) line(f *fileState, text string, lineno int) error {
 	switch text[0] {
 	case '[':
+		p.flush()
 		return p.header(f, text, lineno)
 	case '#':
+		p.flush()
 		return p.directive(f, text, lineno)
 	}
 	return p.variable(f, text, lineno)
+}
+
+// flush writes the value a run of += lines built back into its variable.
+func (p *parser) flush() {
+	a := &p.appending
+	if a.cat == nil {
+		return
+	}
+	a.cat.Vars[a.idx].Value = string(a.buf)
+	a.cat, a.buf = nil, a.buf[:0]
 }
 
 // header handles a category header: [name] or [name](options).
@@ -316,11 +338,18 @@ func (p *parser) header(f *fileState, text string, lineno int) error {
 		p.file.Categories = append(p.file.Categories, c)
 		p.next = append(p.next, -1)
 		k := strings.ToLower(name)
+		plain := -1
+		if !c.IsTemplate {
+			plain = i
+		}
 		if chain, ok := p.byName[k]; ok {
 			p.next[chain.last] = i
-			p.byName[k] = nameChain{chain.first, i}
+			if chain.plain >= 0 {
+				plain = chain.plain
+			}
+			p.byName[k] = nameChain{chain.first, i, plain}
 		} else {
-			p.byName[k] = nameChain{i, i}
+			p.byName[k] = nameChain{i, i, plain}
 		}
 	}
 	p.current = target
@@ -337,7 +366,11 @@ func (p *parser) option(f *fileState, lineno int, text string, c, target *Catego
 	case opt == "":
 		return nil, nil, errorf(f.name, lineno, "empty option in %s", quote(text))
 	case opt == "!":
+		was := target.IsTemplate
 		target.IsTemplate = true
+		if target != c && !was {
+			p.replain(name) // an earlier category became a template
+		}
 	case opt[0] == '+':
 		filter, err := parseFilter(trim(opt[1:]))
 		if err != nil {
@@ -351,7 +384,11 @@ func (p *parser) option(f *fileState, lineno int, text string, c, target *Catego
 			return nil, nil, errorf(f.name, lineno, "[%s](%s) adds to a category %q matching %q, and none is defined above this line", name, opt, name, filter.expr)
 		}
 		if c != nil {
+			was := existing.IsTemplate
 			existing.IsTemplate = existing.IsTemplate || c.IsTemplate
+			if existing.IsTemplate && !was {
+				p.replain(name)
+			}
 			existing.Templates = append(existing.Templates, c.Templates...)
 			existing.Vars = append(existing.Vars, c.Vars...)
 			c = nil
@@ -383,11 +420,33 @@ func (p *parser) grow(f *fileState, lineno, n int) error {
 	return nil
 }
 
+// replain finds again the first category named name that is not a template, after one of
+// them became a template.
+func (p *parser) replain(name string) {
+	k := strings.ToLower(name)
+	chain := p.byName[k]
+	chain.plain = -1
+	for i := chain.first; i >= 0; i = p.next[i] {
+		if !p.file.Categories[i].IsTemplate {
+			chain.plain = i
+			break
+		}
+	}
+	p.byName[k] = chain
+}
+
 // find returns the first category named name that filter selects, or nil.
 func (p *parser) find(name string, filter filter) *Category {
 	chain, ok := p.byName[strings.ToLower(name)]
 	if !ok {
 		return nil
+	}
+	if filter.templates == templatesExclude && len(filter.pairs) == 0 {
+		// [name](+): the first category of that name that is not a template.
+		if chain.plain < 0 {
+			return nil
+		}
+		return p.file.Categories[chain.plain]
 	}
 	for i := chain.first; i >= 0; i = p.next[i] {
 		if c := p.file.Categories[i]; filter.match(c) {
@@ -500,10 +559,18 @@ func (p *parser) variable(f *fileState, text string, lineno int) error {
 			return errorf(f.name, lineno, "%s has no variable name", quote(text))
 		}
 		raw := text[eq+1:]
+		a := &p.appending
+		if a.cat == f.cur && strings.EqualFold(f.cur.Vars[a.idx].Name, name) {
+			// No other line came between: the variable is still the last of that name.
+			a.buf = appendTrimmed(a.buf, raw)
+			return nil
+		}
+		p.flush()
 		vars := f.cur.Vars
 		for i := len(vars) - 1; i >= 0; i-- {
 			if strings.EqualFold(vars[i].Name, name) {
-				vars[i].Value = trim(vars[i].Value + raw)
+				a.cat, a.idx = f.cur, i
+				a.buf = appendTrimmed(append(a.buf[:0], vars[i].Value...), raw)
 				return nil
 			}
 		}
@@ -513,6 +580,7 @@ func (p *parser) variable(f *fileState, text string, lineno int) error {
 		f.cur.Vars = append(vars, Variable{Name: name, Value: trim(raw), File: f.name, Line: lineno})
 		return nil
 	}
+	p.flush()
 	name := trim(text[start:eq])
 	if name == "" {
 		return errorf(f.name, lineno, "%s has no variable name", quote(text))
@@ -592,4 +660,17 @@ func dequote(s string) string {
 
 func errorsIsNotExist(err error) bool {
 	return err != nil && errors.Is(err, fs.ErrNotExist)
+}
+
+// appendTrimmed appends raw to a value that is already trimmed, so that the result is
+// trim(value + raw), as Asterisk's += makes it, without copying value.
+func appendTrimmed(value []byte, raw string) []byte {
+	if len(value) == 0 {
+		return append(value, trim(raw)...)
+	}
+	end := len(raw)
+	for end > 0 && isSpace(raw[end-1]) {
+		end--
+	}
+	return append(value, raw[:end]...)
 }
