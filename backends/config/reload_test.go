@@ -100,7 +100,7 @@ func TestReloadOfBrokenFileKeepsTheOldSet(t *testing.T) {
 		line     int
 		contains string
 	}{
-		{"syntax error", "main", "[alice]\ntype=endpoint\nbroken line\n", "pjsip.conf", 3, `"broken line" is not a name = value line`},
+		{"syntax error", "main", "[alice]\ntype=endpoint\nbroken line\n", "pjsip.conf", 3, `not a name = value line (11 bytes, not quoted`},
 		{"missing include", "main", "[alice]\ntype=endpoint\n#include gone.conf\n", "pjsip.conf", 3, "gone.conf"},
 		{"error in the include", "inc", "[bob](nosuch)\n", "endpoints.conf", 1, `inherits from "nosuch"`},
 		{"duplicate id", "inc", "[alice]\ntype=endpoint\n", "endpoints.conf", 1, `endpoint "alice" is defined twice: first at`},

@@ -187,7 +187,7 @@ func TestLoadErrors(t *testing.T) {
 			"[global]\ntype=global\n[global2]\ntype=global\n",
 			config.Options{Type: "global", Criteria: sorcery.Fields{{Name: "type", Value: "global"}}, SingleObject: true},
 			3, `single_object is set, but global "global2" is a second global after "global" at pjsip.conf:1`},
-		{"syntax error", "[a]\nx\n", config.Options{}, 2, `"x" is not a name = value line`},
+		{"syntax error", "[a]\nx\n", config.Options{}, 2, `not a name = value line (1 bytes`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -67,9 +67,9 @@ func wrapDB(ctx context.Context, err error) error {
 		return ctxErr
 	}
 	if kind := classify(ctx, err); kind != nil {
-		return &dbError{kind: kind, err: err}
+		return &dbError{kind: kind, err: redact(err)}
 	}
-	return err
+	return redact(err)
 }
 
 // classify returns the sentinel err belongs to, or nil.

@@ -229,7 +229,7 @@ func TestClassify(t *testing.T) {
 		got := classify(context.Background(), c.err)
 		if c.want == nil {
 			assert.NoError(t, got, "%s: %v", c.name, c.err)
-			assert.Equal(t, c.err, wrapDB(context.Background(), c.err), "%s: unclassified errors pass through", c.name)
+			assert.ErrorIs(t, wrapDB(context.Background(), c.err), c.err, "%s: unclassified errors pass through", c.name)
 			continue
 		}
 		assert.Equal(t, c.want, got, "%s: %v", c.name, c.err)

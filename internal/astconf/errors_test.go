@@ -45,7 +45,7 @@ func TestErrorsNameFileAndLine(t *testing.T) {
 		contains string
 	}{
 		{"variable before the first category", map[string]string{"pjsip.conf": "; top\n\nallow=ulaw\n[a]\n"},
-			"pjsip.conf", 3, `"allow=ulaw" comes before the first [category]`},
+			"pjsip.conf", 3, `variable "allow" comes before the first [category]`},
 		{"unknown template", map[string]string{"pjsip.conf": "[a](nosuch)\n"},
 			"pjsip.conf", 1, `[a] inherits from "nosuch", which is not defined above this line`},
 		{"template defined later", map[string]string{"pjsip.conf": "[alice](base)\ntype=endpoint\n[base](!)\nallow=ulaw\n"},
@@ -59,7 +59,7 @@ func TestErrorsNameFileAndLine(t *testing.T) {
 		{"glob include matching nothing", map[string]string{"pjsip.conf": "#include conf.d/*.conf\n"},
 			"pjsip.conf", 1, "#include conf.d/*.conf: no file matches"},
 		{"error inside an included file", map[string]string{"pjsip.conf": "[a]\n#include b.conf\n", "b.conf": "[b]\n\nnovalue\n"},
-			"b.conf", 3, `"novalue" is not a name = value line`},
+			"b.conf", 3, `not a name = value line (7 bytes`},
 		{"include cycle", map[string]string{"pjsip.conf": "[a]\n#include b.conf\n", "b.conf": "\n#include pjsip.conf\n"},
 			"b.conf", 2, "include cycle: pjsip.conf includes b.conf includes pjsip.conf"},
 		{"file including itself", map[string]string{"pjsip.conf": "[a]\n#tryinclude pjsip.conf\n"},
@@ -89,7 +89,7 @@ func TestErrorsNameFileAndLine(t *testing.T) {
 		{"plus filter without equals", map[string]string{"pjsip.conf": "[b]\n[b](+type)\n"},
 			"pjsip.conf", 2, `"type" is not name=value`},
 		{"line without equals", map[string]string{"pjsip.conf": "[a]\njunk\n"},
-			"pjsip.conf", 2, `"junk" is not a name = value line`},
+			"pjsip.conf", 2, `not a name = value line (4 bytes`},
 		{"variable without name", map[string]string{"pjsip.conf": "[a]\n = 1\n"},
 			"pjsip.conf", 2, "has no variable name"},
 		{"append without name", map[string]string{"pjsip.conf": "[a]\n+= 1\n"},

@@ -43,7 +43,7 @@ func TestExecFailures(t *testing.T) {
 	}{
 		{"non-zero exit with its message", `echo broken >&2 \; exit 3`, 0, "exit status 3: broken"},
 		{"timeout", "sleep 5", 50 * time.Millisecond, "did not finish within 50ms"},
-		{"bad output", "echo 'no category'", 0, `exec(echo 'no category'):1: "no category" comes before the first [category]`},
+		{"bad output", "echo 'no category'", 0, `exec(echo 'no category'):1: variable "no category" comes before the first [category]`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -539,24 +539,24 @@ func (f filter) match(c *Category) bool {
 // variable handles a name = value, name => value or name += value line.
 func (p *parser) variable(f *fileState, text string, lineno int) error {
 	if f.cur == nil {
-		return errorf(f.name, lineno, "%s comes before the first [category]", quote(text))
+		return errorf(f.name, lineno, "variable %s comes before the first [category]", quote(lineName(text)))
 	}
 	start, skip := 0, 0
 	if text[0] == '\\' { // a backslash makes the name's first character ordinary
 		if len(text) < 2 || text[1] <= ' ' {
-			return errorf(f.name, lineno, "invalid escape at the start of %s", quote(text))
+			return errorf(f.name, lineno, "invalid escape at the start of a variable line")
 		}
 		start, skip = 1, 1
 	}
 	eq := strings.IndexByte(text[start+skip:], '=')
 	if eq < 0 {
-		return errorf(f.name, lineno, "%s is not a name = value line", quote(text))
+		return errorf(f.name, lineno, "not a name = value line (%d bytes, not quoted: values carry passwords)", len(text))
 	}
 	eq += start + skip
 	if eq > start+skip && text[eq-1] == '+' {
 		name := trim(text[start : eq-1])
 		if name == "" {
-			return errorf(f.name, lineno, "%s has no variable name", quote(text))
+			return errorf(f.name, lineno, "a name += value line has no variable name")
 		}
 		raw := text[eq+1:]
 		a := &p.appending
@@ -583,7 +583,7 @@ func (p *parser) variable(f *fileState, text string, lineno int) error {
 	p.flush()
 	name := trim(text[start:eq])
 	if name == "" {
-		return errorf(f.name, lineno, "%s has no variable name", quote(text))
+		return errorf(f.name, lineno, "a name = value line has no variable name")
 	}
 	if err := p.grow(f, lineno, 1); err != nil {
 		return err
@@ -673,4 +673,13 @@ func appendTrimmed(value []byte, raw string) []byte {
 		end--
 	}
 	return append(value, raw[:end]...)
+}
+
+// lineName returns the name part of a variable line, for messages: the value is never
+// quoted, since values carry passwords.
+func lineName(text string) string {
+	if i := strings.IndexByte(text, '='); i >= 0 {
+		text = text[:i]
+	}
+	return trim(strings.TrimSuffix(trim(text), "+"))
 }
