@@ -160,8 +160,9 @@ func configOf(f *astconf.File) (*Config, error) {
 // NewConfig builds the families from mappings in the order extconfig.conf would list them.
 // As in Asterisk: a family is matched without regard to case; a later mapping of a family at
 // a priority replaces an earlier one; the chain runs from priority 1 up to the first missing
-// priority; "sipfriends" maps "sippeers" and "iaxfriends" maps "iaxusers" and "iaxpeers"
-// (to a table named after the old family unless one is given); the families
+// priority; "iaxfriends" maps "iaxusers" and "iaxpeers" (to a table named after the old
+// family unless one is given; main/config.c, which no longer aliases "sipfriends" since
+// chan_sip is gone: it is a family like any other); the families
 // extconfig.conf, asterisk.conf and logger.conf are ignored.
 func NewConfig(mappings []Mapping) *Config {
 	c := &Config{families: map[string][]Mapping{}, names: map[string]string{}}
@@ -179,8 +180,6 @@ func NewConfig(mappings []Mapping) *Config {
 			continue
 		}
 		switch strings.ToLower(m.Family) {
-		case "sipfriends":
-			add(renamed(m, "sippeers"))
 		case "iaxfriends":
 			add(renamed(m, "iaxusers"))
 			add(renamed(m, "iaxpeers"))

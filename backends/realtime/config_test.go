@@ -93,7 +93,7 @@ extconfig.conf => odbc,main
 `
 	c, err := realtime.ParseConfig("extconfig.conf", []byte(src))
 	require.NoError(t, err)
-	assert.Equal(t, []string{"iaxpeers", "iaxusers", "ps_aors", "PS_AUTHS", "ps_endpoints", "sippeers"}, c.Families())
+	assert.Equal(t, []string{"iaxpeers", "iaxusers", "ps_aors", "PS_AUTHS", "ps_endpoints", "sipfriends"}, c.Families())
 
 	eps := c.Family("PS_Endpoints")
 	require.Len(t, eps, 2)
@@ -111,7 +111,8 @@ extconfig.conf => odbc,main
 	assert.Nil(t, c.Family("ignored"))
 	assert.Nil(t, c.Family("extconfig.conf"))
 
-	sip := c.Family("sippeers")
+	assert.Nil(t, c.Family("sippeers"), "main/config.c no longer aliases sipfriends to sippeers")
+	sip := c.Family("sipfriends")
 	require.Len(t, sip, 1)
 	assert.Equal(t, "sipfriends", sip[0].Table)
 	iax := c.Family("iaxusers")

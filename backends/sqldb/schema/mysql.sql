@@ -215,7 +215,7 @@ CREATE TABLE IF NOT EXISTS ps_endpoint_id_ips (
 -- PJSIP domain aliases: every column of Asterisk's ps_domain_aliases.
 CREATE TABLE IF NOT EXISTS ps_domain_aliases (
     id VARCHAR(255) NOT NULL PRIMARY KEY,
-    domain VARCHAR(80)
+    domain VARCHAR(255)
 );
 
 -- PJSIP outbound registrations: every column of Asterisk's ps_registrations.
