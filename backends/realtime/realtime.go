@@ -121,7 +121,7 @@ func newWizard(family string, c *Config, o Options) (*Wizard, error) {
 	case "no", "warn", "error":
 		w.fetch = f
 	default:
-		return nil, fmt.Errorf("sorcery: realtime: family %s: allow_unqualified_fetch=%q: want yes, no, warn or error: %w", family, o.AllowUnqualifiedFetch, errors.ErrInvalid)
+		return nil, errors.Errorf("realtime: family %s: allow_unqualified_fetch=%q: want yes, no, warn or error: %w", family, o.AllowUnqualifiedFetch, errors.ErrInvalid)
 	}
 	members, err := w.open(c)
 	if err != nil {
@@ -153,7 +153,7 @@ func Factory(opts *Options) sorcery.WizardFactory {
 			opt, rest, _ = strings.Cut(rest, ",")
 			name, value, _ := strings.Cut(opt, "=")
 			if !strings.EqualFold(strings.TrimSpace(name), "allow_unqualified_fetch") {
-				return nil, fmt.Errorf("sorcery: realtime: type %s: family %s: unknown option %q (want allow_unqualified_fetch): %w", typeName, strings.TrimSpace(family), strings.TrimSpace(name), errors.ErrInvalid)
+				return nil, errors.Errorf("realtime: type %s: family %s: unknown option %q (want allow_unqualified_fetch): %w", typeName, strings.TrimSpace(family), strings.TrimSpace(name), errors.ErrInvalid)
 			}
 			o.AllowUnqualifiedFetch = strings.TrimSpace(value)
 		}
@@ -327,7 +327,7 @@ func (w *Wizard) Search(ctx context.Context, q sorcery.Query) ([]sorcery.Record,
 		case "no":
 			return nil, nil
 		case "error":
-			return nil, fmt.Errorf("sorcery: realtime: family %s: unqualified fetch prevented (allow_unqualified_fetch=error): %w", w.family, errors.ErrUnsupported)
+			return nil, errors.Errorf("realtime: family %s: unqualified fetch prevented (allow_unqualified_fetch=error): %w", w.family, errors.ErrUnsupported)
 		case "warn":
 			logger := w.opts.Logger
 			if logger == nil {
