@@ -214,7 +214,7 @@ func TestOutageOfACurlProvisioningServerLosesNoCachedObject(t *testing.T) {
 	srv := httptest.NewServer(curl.NewHandler(mem, nil))
 	t.Cleanup(srv.Close)
 	proxy := testdb.NewProxy(t, srv.Listener.Addr().String())
-	w, err := curl.New("http://"+proxy.Addr()+"/endpoint", &curl.Options{Timeout: 2 * outageTimeout, ConnectTimeout: outageTimeout})
+	w, err := curl.New("http://"+proxy.Addr()+"/endpoint", &curl.Options{Timeout: 2 * outageTimeout})
 	require.NoError(t, err)
 	t.Cleanup(func() { w.Close() })
 	runOutage(t, w, proxy)

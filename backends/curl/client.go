@@ -30,16 +30,16 @@ var (
 // protocol. It implements [sorcery.Wizard], [sorcery.Searcher], [sorcery.Writer] and
 // io.Closer, and is safe for concurrent use.
 type Wizard struct {
-	base      string          // the base URL, variables substituted
-	client    *http.Client    // sends every request
-	transport *http.Transport // the transport the wizard owns and closes; nil when injected
-	timeout   time.Duration
-	maxReply  int64       // -1: unbounded
-	failures  []int       // extra status codes that are failures
-	notFound  []int       // status codes that mean no such object
-	postHdr   http.Header // shared read-only by every POST
-	getHdr    http.Header // shared read-only by every GET
-	closed    atomic.Bool
+	base     string       // the base URL, variables substituted
+	client   *http.Client // sends every request
+	owned    bool         // the wizard closes client's idle connections: its own or ReadConfig's
+	timeout  time.Duration
+	maxReply int64       // -1: unbounded
+	failures []int       // extra status codes that are failures
+	notFound []int       // status codes that mean no such object
+	postHdr  http.Header // shared read-only by every POST
+	getHdr   http.Header // shared read-only by every GET
+	closed   atomic.Bool
 }
 
 // New returns a wizard that reads and writes the objects served under baseURL, an http or
@@ -73,12 +73,13 @@ func New(baseURL string, opts *Options) (*Wizard, error) {
 		notFound: o.NotFoundCodes,
 	}
 	if o.Client != nil {
-		w.client = o.Client
+		w.client, w.owned = o.Client, o.Client == o.built
 	} else {
-		w.client, w.transport, err = newClient(&o.Options)
+		w.client, err = (&transport{}).client()
 		if err != nil {
 			return nil, err
 		}
+		w.owned = true
 	}
 	w.getHdr = make(http.Header, len(o.Header)+3)
 	for k, vs := range o.Header {
@@ -302,15 +303,16 @@ func (w *Wizard) Static(ctx context.Context, file string) ([]sorcery.Record, err
 	return cats, nil
 }
 
-// Close closes the idle connections of the wizard's own client, and those that become idle
-// later; requests under way finish. Later calls, and operations after Close, return
-// errors.ErrClosed. A Client given in Options is left open.
+// Close closes the idle connections of the wizard's own client, or of the Client
+// [ReadConfig] built, and those that become idle later; requests under way finish. Later
+// calls, and operations after Close, return errors.ErrClosed. Any other Client given in
+// Options is left open.
 func (w *Wizard) Close() error {
 	if !w.closed.CompareAndSwap(false, true) {
 		return newOpError("close", "", errors.ErrClosed, nil)
 	}
-	if w.transport != nil {
-		w.transport.CloseIdleConnections()
+	if w.owned {
+		w.client.CloseIdleConnections()
 	}
 	return nil
 }
@@ -409,12 +411,12 @@ func (w *Wizard) do(ctx context.Context, op, id, method, target string, body []b
 	if w.closed.Load() {
 		return reply{}, newOpError(op, id, errors.ErrClosed, nil)
 	}
-	if w.transport != nil {
+	if w.owned {
 		// A request that was under way when Close ran may return its connection to the
 		// pool: close it too.
 		defer func() {
 			if w.closed.Load() {
-				w.transport.CloseIdleConnections()
+				w.client.CloseIdleConnections()
 			}
 		}()
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -414,10 +415,6 @@ func TestNewRefusesBadConfiguration(t *testing.T) {
 		{"no host", "http:///prov", nil},
 		{"negative timeout", "http://127.0.0.1", &Options{Timeout: -time.Second}},
 		{"bad failure code", "http://127.0.0.1", &Options{FailureCodes: []int{42}}},
-		{"bad proxy scheme", "http://127.0.0.1", &Options{Proxy: "socks4://127.0.0.1:1080"}},
-		{"client with transport options", "http://127.0.0.1", &Options{Client: &http.Client{}, Proxy: "http://127.0.0.1:3128"}},
-		{"missing CA file", "https://127.0.0.1", &Options{CAFile: "testdata/does-not-exist.pem"}},
-		{"key without cert", "https://127.0.0.1", &Options{KeyFile: "testdata/does-not-exist.pem"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -441,7 +438,9 @@ func TestRedirectsAreErrorsUnlessFollowed(t *testing.T) {
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, http.StatusTemporaryRedirect, se.Code)
 
-	w = newTestWizard(t, redirector.URL, &Options{FollowRedirects: true})
+	follow, err := optionsFromConfig(vars("followlocation", "yes"))
+	require.NoError(t, err)
+	w = newTestWizard(t, redirector.URL, follow)
 	got, found, err := w.Retrieve(context.Background(), "alice")
 	require.NoError(t, err)
 	assert.True(t, found)
@@ -449,6 +448,21 @@ func TestRedirectsAreErrorsUnlessFollowed(t *testing.T) {
 	req := target.last(t)
 	assert.Equal(t, "POST", req.Method, "307 keeps the method")
 	assert.Equal(t, "id=alice", req.Body, "307 keeps the body")
+
+	var hops atomic.Int32
+	var loop *httptest.Server
+	loop = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		hops.Add(1)
+		http.Redirect(rw, r, loop.URL+"/single", http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(loop.Close)
+	bounded, err := optionsFromConfig(vars("followlocation", "yes", "maxredirs", "2"))
+	require.NoError(t, err)
+	w = newTestWizard(t, loop.URL, bounded)
+	_, found, err = w.Retrieve(context.Background(), "alice")
+	assert.False(t, found)
+	assert.ErrorContains(t, err, "stopped after 2 redirects")
+	assert.Equal(t, int32(3), hops.Load(), "the request and two redirects")
 }
 
 func TestCloseIsIdempotentAndStopsOperations(t *testing.T) {

@@ -19,7 +19,11 @@ import (
 // #include and templates included. A file without any of those sections yields the
 // defaults, as in Asterisk.
 //
-// Each option maps to the [Options] field that documents it; docs/asterisk.md lists them all.
+// Protocol options (httptimeout, httpheader, userpwd, useragent, failurecodes …) map to the
+// [Options] field that documents them. Transport options (conntimeout, followlocation,
+// maxredirs, proxy*, ssl_*) build Options.Client, a keep-alive *http.Client that the wizard
+// given these Options closes the idle connections of on [Wizard.Close]; its defaults are the
+// wizard's own client's. docs/asterisk.md lists every option.
 // Options with no effect on HTTP here (dnstimeout, ftptimeout, ftptext) are accepted and
 // ignored. An unknown option, a bad value, or one that cannot be honoured (header=yes,
 // hashcompat, proxytype socks4, ssl_keytype ENG, ssl_keypasswd) is errors.ErrInvalid
@@ -41,7 +45,7 @@ func ReadConfig(path string) (*Options, error) {
 		}
 		return optionsFromConfig(vs)
 	}
-	return &Options{}, nil
+	return optionsFromConfig(nil)
 }
 
 // confVar is one option line of res_curl.conf: its name, its value and where it is.
@@ -63,37 +67,61 @@ type proxySettings struct {
 }
 
 // optionsFromConfig maps the option lines of res_curl.conf's [globals] section to Options,
+// with a Client built from the transport options.
+func optionsFromConfig(vars []confVar) (*Options, error) {
+	o, t, err := parseConfig(vars)
+	if err != nil {
+		return nil, err
+	}
+	c, err := t.client()
+	if err != nil {
+		return nil, errors.Errorf("%s: res_curl.conf: %w", confFile(vars), err)
+	}
+	o.Client, o.built = c, c
+	return o, nil
+}
+
+// confFile names the file the options came from.
+func confFile(vars []confVar) string {
+	if len(vars) == 0 {
+		return "res_curl.conf"
+	}
+	return vars[0].File
+}
+
+// parseConfig maps the option lines of res_curl.conf's [globals] section to Options and to
+// the transport options,
 // as res_config_curl and func_curl read them: names without regard to case, optionally
 // written CURLOPT(name), a later line replacing an earlier one except httpheader, which adds.
 // An unknown option, a bad value, or an option whose Asterisk meaning this package cannot
 // honour is errors.ErrInvalid, naming the file and line.
-func optionsFromConfig(vars []confVar) (*Options, error) {
-	o := &Options{}
+func parseConfig(vars []confVar) (*Options, *transport, error) {
+	o, t := &Options{}, &transport{}
 	var px proxySettings
 	for _, v := range vars {
-		if err := setOption(o, &px, v); err != nil {
+		if err := setOption(o, t, &px, v); err != nil {
 			where := v.File
 			if v.Line > 0 {
 				where += ":" + strconv.Itoa(v.Line)
 			}
-			return nil, errors.Errorf("%s: res_curl.conf option %s: %w", where, v.Name, err)
+			return nil, nil, errors.Errorf("%s: res_curl.conf option %s: %w", where, v.Name, err)
 		}
 	}
 	if px.set {
 		proxy, err := px.url()
 		if err != nil {
-			return nil, errors.Errorf("res_curl.conf proxy: %w", err)
+			return nil, nil, errors.Errorf("res_curl.conf proxy: %w", err)
 		}
-		o.Proxy = proxy
+		t.Proxy = proxy
 	}
-	return o, nil
+	return o, t, nil
 }
 
 func invalidOption(format string, args ...any) error {
 	return errors.Errorf(format+": %w", append(args, errors.ErrInvalid)...)
 }
 
-func setOption(o *Options, px *proxySettings, v confVar) error {
+func setOption(o *Options, t *transport, px *proxySettings, v confVar) error {
 	name := strings.ToLower(strings.TrimSpace(v.Name))
 	if strings.HasPrefix(name, "curlopt(") && strings.HasSuffix(name, ")") {
 		name = strings.TrimSpace(name[len("curlopt(") : len(name)-1])
@@ -105,7 +133,7 @@ func setOption(o *Options, px *proxySettings, v confVar) error {
 		if err != nil {
 			return err
 		}
-		o.ConnectTimeout = d
+		t.ConnectTimeout = d
 	case "httptimeout":
 		d, err := seconds(value)
 		if err != nil {
@@ -148,7 +176,7 @@ func setOption(o *Options, px *proxySettings, v confVar) error {
 		if err != nil {
 			return err
 		}
-		o.FollowRedirects = b
+		t.FollowRedirects = b
 	case "maxredirs":
 		n, err := strconv.Atoi(value)
 		if err != nil || n < -1 {
@@ -157,9 +185,9 @@ func setOption(o *Options, px *proxySettings, v confVar) error {
 		switch n {
 		case 0:
 			// libcurl refuses to redirect at all.
-			o.MaxRedirects, o.FollowRedirects = 0, false
+			t.MaxRedirects, t.FollowRedirects = 0, false
 		default:
-			o.MaxRedirects = n
+			t.MaxRedirects = n
 		}
 	case "proxy":
 		px.host, px.set = value, true
@@ -178,31 +206,31 @@ func setOption(o *Options, px *proxySettings, v confVar) error {
 		if err != nil {
 			return err
 		}
-		o.InsecureSkipVerify = !b
+		t.InsecureSkipVerify = !b
 	case "ssl_verifyhost":
 		switch value {
 		case "0":
-			o.SkipHostVerify = true
+			t.SkipHostVerify = true
 		case "1", "2":
-			o.SkipHostVerify = false
+			t.SkipHostVerify = false
 		default:
 			return invalidOption("%q: want 0 or 2", value)
 		}
 	case "ssl_cainfo":
-		o.CAFile = value
+		t.CAFile = value
 	case "ssl_capath":
-		o.CAPath = value
+		t.CAPath = value
 	case "ssl_cert":
-		o.CertFile = value
+		t.CertFile = value
 	case "ssl_key":
-		o.KeyFile = value
+		t.KeyFile = value
 	case "ssl_certtype", "ssl_keytype":
-		switch t := strings.ToUpper(value); t {
+		switch typ := strings.ToUpper(value); typ {
 		case "PEM", "DER":
 			if name == "ssl_certtype" {
-				o.CertType = t
+				t.CertType = typ
 			} else {
-				o.KeyType = t
+				t.KeyType = typ
 			}
 		default:
 			return invalidOption("%q: want PEM or DER (engines are not supported)", value)

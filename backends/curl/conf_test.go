@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosorcery/gosorcery/errors"
+	"github.com/gosorcery/gosorcery/internal/astconf"
 )
 
 func vars(kv ...string) []confVar {
@@ -27,31 +28,33 @@ func TestConfigOptionsMapToOptions(t *testing.T) {
 		name string
 		in   []confVar
 		want Options
+		tr   transport
 	}{
-		{"empty", nil, Options{}},
-		{"timeouts in seconds", vars("conntimeout", "2.5", "httptimeout", "10"), Options{ConnectTimeout: 2500 * time.Millisecond, Timeout: 10 * time.Second}},
-		{"CURLOPT() form and case", vars("CURLOPT(HttpTimeout)", "0.25"), Options{Timeout: 250 * time.Millisecond}},
+		{"empty", nil, Options{}, transport{}},
+		{"timeouts in seconds", vars("conntimeout", "2.5", "httptimeout", "10"), Options{Timeout: 10 * time.Second}, transport{ConnectTimeout: 2500 * time.Millisecond}},
+		{"CURLOPT() form and case", vars("CURLOPT(HttpTimeout)", "0.25"), Options{Timeout: 250 * time.Millisecond}, transport{}},
 		{"headers add, referer and cookie set", vars("httpheader", "X-Tenant: blue", "httpheader", "X-Tenant:green", "referer", "http://pbx/", "cookie", "a=1", "cookie", "b=2; c=3"),
-			Options{Header: http.Header{"X-Tenant": {"blue", "green"}, "Referer": {"http://pbx/"}, "Cookie": {"b=2; c=3"}}}},
-		{"credentials and agent", vars("userpwd", "ast:pa:ss", "useragent", "pbx/1"), Options{Username: "ast", Password: "pa:ss", UserAgent: "pbx/1"}},
-		{"redirects", vars("followlocation", "yes", "maxredirs", "5"), Options{FollowRedirects: true, MaxRedirects: 5}},
-		{"unbounded redirects", vars("followlocation", "on", "maxredirs", "-1"), Options{FollowRedirects: true, MaxRedirects: -1}},
-		{"maxredirs 0 refuses redirects", vars("followlocation", "yes", "maxredirs", "0"), Options{}},
-		{"http proxy defaults to port 1080", vars("proxy", "proxy.example", "proxyuserpwd", "u:p"), Options{Proxy: "http://u:p@proxy.example:1080"}},
-		{"proxy port and type", vars("proxy", "10.0.0.1", "proxyport", "3128", "proxytype", "socks5hostname"), Options{Proxy: "socks5h://10.0.0.1:3128"}},
-		{"scheme and port in proxy win", vars("proxy", "https://p.example:8443", "proxyport", "3128", "proxytype", "socks5"), Options{Proxy: "https://p.example:8443"}},
+			Options{Header: http.Header{"X-Tenant": {"blue", "green"}, "Referer": {"http://pbx/"}, "Cookie": {"b=2; c=3"}}}, transport{}},
+		{"credentials and agent", vars("userpwd", "ast:pa:ss", "useragent", "pbx/1"), Options{Username: "ast", Password: "pa:ss", UserAgent: "pbx/1"}, transport{}},
+		{"redirects", vars("followlocation", "yes", "maxredirs", "5"), Options{}, transport{FollowRedirects: true, MaxRedirects: 5}},
+		{"unbounded redirects", vars("followlocation", "on", "maxredirs", "-1"), Options{}, transport{FollowRedirects: true, MaxRedirects: -1}},
+		{"maxredirs 0 refuses redirects", vars("followlocation", "yes", "maxredirs", "0"), Options{}, transport{}},
+		{"http proxy defaults to port 1080", vars("proxy", "proxy.example", "proxyuserpwd", "u:p"), Options{}, transport{Proxy: "http://u:p@proxy.example:1080"}},
+		{"proxy port and type", vars("proxy", "10.0.0.1", "proxyport", "3128", "proxytype", "socks5hostname"), Options{}, transport{Proxy: "socks5h://10.0.0.1:3128"}},
+		{"scheme and port in proxy win", vars("proxy", "https://p.example:8443", "proxyport", "3128", "proxytype", "socks5"), Options{}, transport{Proxy: "https://p.example:8443"}},
 		{"tls", vars("ssl_verifypeer", "no", "ssl_verifyhost", "0", "ssl_cainfo", "/etc/ca.pem", "ssl_capath", "/etc/ca", "ssl_cert", "c.der", "ssl_certtype", "der", "ssl_key", "k.pem", "ssl_keytype", "PEM", "ssl_keypasswd", ""),
-			Options{InsecureSkipVerify: true, SkipHostVerify: true, CAFile: "/etc/ca.pem", CAPath: "/etc/ca", CertFile: "c.der", CertType: "DER", KeyFile: "k.pem", KeyType: "PEM"}},
-		{"failure codes", vars("failurecodes", "404, 408,503,"), Options{FailureCodes: []int{404, 408, 503}}},
-		{"an empty httpheader adds nothing, as in res_curl.conf.sample uncommented", vars("httpheader", "", "httpheader", "  "), Options{}},
-		{"httpheader Name; is an empty header, as libcurl reads it", vars("httpheader", "X-Empty;"), Options{Header: http.Header{"X-Empty": {""}}}},
-		{"options without effect", vars("dnstimeout", "60", "ftptimeout", "0", "ftptext", "yes", "header", "no", "hashcompat", "no"), Options{}},
+			Options{}, transport{InsecureSkipVerify: true, SkipHostVerify: true, CAFile: "/etc/ca.pem", CAPath: "/etc/ca", CertFile: "c.der", CertType: "DER", KeyFile: "k.pem", KeyType: "PEM"}},
+		{"failure codes", vars("failurecodes", "404, 408,503,"), Options{FailureCodes: []int{404, 408, 503}}, transport{}},
+		{"an empty httpheader adds nothing, as in res_curl.conf.sample uncommented", vars("httpheader", "", "httpheader", "  "), Options{}, transport{}},
+		{"httpheader Name; is an empty header, as libcurl reads it", vars("httpheader", "X-Empty;"), Options{Header: http.Header{"X-Empty": {""}}}, transport{}},
+		{"options without effect", vars("dnstimeout", "60", "ftptimeout", "0", "ftptext", "yes", "header", "no", "hashcompat", "no"), Options{}, transport{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := optionsFromConfig(tt.in)
+			got, tr, err := parseConfig(tt.in)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, *got)
+			assert.Equal(t, tt.tr, *tr)
 		})
 	}
 }
@@ -80,8 +83,9 @@ func TestConfigRefusesWhatItCannotHonour(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := optionsFromConfig(tt.in)
+			got, tr, err := parseConfig(tt.in)
 			assert.Nil(t, got)
+			assert.Nil(t, tr)
 			assert.ErrorIs(t, err, errors.ErrInvalid)
 			assert.ErrorContains(t, err, tt.msg)
 		})
@@ -96,23 +100,58 @@ func TestConfigOptionsOpenAWizard(t *testing.T) {
 	defer w.Close()
 	assert.Equal(t, 3*time.Second, w.timeout)
 	assert.Equal(t, []int{404}, w.failures)
+	assert.Same(t, o.Client, w.client)
+	assert.True(t, w.owned, "the wizard closes the idle connections of the client ReadConfig built")
+
+	other, err := New("http://127.0.0.1/prov", &Options{Client: &http.Client{}})
+	require.NoError(t, err)
+	defer other.Close()
+	assert.False(t, other.owned, "a client of the caller's is left alone")
+}
+
+func TestConfigTransportErrorsNameTheFile(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []confVar
+	}{
+		{"bad proxy scheme", vars("proxy", "socks4://127.0.0.1:1080")},
+		{"missing CA file", vars("ssl_cainfo", "testdata/does-not-exist.pem")},
+		{"key without cert", vars("ssl_key", "testdata/does-not-exist.pem")},
+		{"missing certificate file", vars("ssl_cert", "testdata/does-not-exist.pem")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := optionsFromConfig(tt.in)
+			assert.Nil(t, got)
+			assert.ErrorIs(t, err, errors.ErrInvalid)
+			assert.ErrorContains(t, err, "res_curl.conf: curl: ")
+		})
+	}
 }
 
 func TestReadConfigReadsAsteriskFile(t *testing.T) {
 	got, err := ReadConfig("testdata/res_curl.conf")
 	require.NoError(t, err)
+	require.NotNil(t, got.Client)
+	defer got.Client.CloseIdleConnections()
+	got.Client, got.built = nil, nil
 	assert.Equal(t, &Options{
-		ConnectTimeout:  1500 * time.Millisecond,
-		Timeout:         4 * time.Second,
-		Header:          http.Header{"X-Tenant": {"blue"}, "X-Node": {"pbx-1"}},
-		UserAgent:       "asterisk-pbx/20",
-		Username:        "asterisk",
-		Password:        "s3cret",
-		FollowRedirects: true,
-		MaxRedirects:    3,
-		FailureCodes:    []int{404, 408},
-		Proxy:           "http://127.0.0.1:3128",
+		Timeout:      4 * time.Second,
+		Header:       http.Header{"X-Tenant": {"blue"}, "X-Node": {"pbx-1"}},
+		UserAgent:    "asterisk-pbx/20",
+		Username:     "asterisk",
+		Password:     "s3cret",
+		FailureCodes: []int{404, 408},
 	}, got)
+	vs, err := astconf.ParseFile("testdata/res_curl.conf", nil)
+	require.NoError(t, err)
+	var lines []confVar
+	for _, v := range vs.Category("globals").Vars {
+		lines = append(lines, confVar{Name: v.Name, Value: v.Value, File: v.File, Line: v.Line})
+	}
+	_, tr, err := parseConfig(lines)
+	require.NoError(t, err)
+	assert.Equal(t, transport{ConnectTimeout: 1500 * time.Millisecond, FollowRedirects: true, MaxRedirects: 3, Proxy: "http://127.0.0.1:3128"}, *tr)
 }
 
 func TestReadConfigErrorsNameFileAndLine(t *testing.T) {
@@ -129,5 +168,9 @@ func TestReadConfigWithoutGlobalsYieldsDefaults(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte("[other]\nhttptimeout=1\n"), 0o600))
 	got, err := ReadConfig(path)
 	require.NoError(t, err)
+	require.NotNil(t, got.Client, "the defaults' client")
+	assert.Same(t, got.Client, got.built)
+	got.Client.CloseIdleConnections()
+	got.Client, got.built = nil, nil
 	assert.Equal(t, &Options{}, got)
 }

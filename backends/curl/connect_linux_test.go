@@ -39,7 +39,7 @@ func TestConnectTimeoutBoundsAConnectionThatHangs(t *testing.T) {
 	checkGoroutines(t)
 	addr := fullListener(t)
 	const connect = 200 * time.Millisecond
-	w, err := curl.New("http://"+addr+"/prov", &curl.Options{ConnectTimeout: connect, Timeout: time.Minute})
+	w, err := curl.New("http://"+addr+"/prov", confOptions(t, "conntimeout=0.2", "httptimeout=60"))
 	require.NoError(t, err)
 	defer w.Close()
 

@@ -64,10 +64,13 @@
 // # Connections and lifetime
 //
 // A Wizard keeps its connections alive and reuses them; it is safe for concurrent use.
-// [Wizard.Close] closes its idle connections and those of requests still under way as they
-// finish; later calls return errors.ErrClosed. A Client passed in [Options] is the caller's
-// and is not closed.
+// Transport concerns (connect timeout, proxy, TLS, redirects) belong to the *http.Client in
+// Options.Client; without one the wizard builds its own. [Wizard.Close] closes the idle
+// connections of the wizard's own client, or of the one [ReadConfig] built, and those of
+// requests still under way as they finish; later calls return errors.ErrClosed. Any other
+// Client passed in [Options] is the caller's and is not closed.
 //
-// [ReadConfig] reads res_curl.conf into [Options]; docs/asterisk.md lists every option and
-// protocol rule with how it is supported.
+// [ReadConfig] reads res_curl.conf into [Options]: protocol options into its fields, the
+// TLS, proxy, conntimeout and redirect options into a Client it builds. docs/asterisk.md
+// lists every option and protocol rule with how it is supported.
 package curl

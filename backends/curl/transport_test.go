@@ -129,22 +129,20 @@ func TestTLSOptionsVerifyTheServer(t *testing.T) {
 	tests := []struct {
 		name string
 		base string
-		opts curl.Options
+		conf []string
 		ok   bool
 	}{
-		{"unknown CA is refused", byIP, curl.Options{}, false},
-		{"ssl_cainfo", byIP, curl.Options{CAFile: p.caPEM}, true},
-		{"ssl_capath", byIP, curl.Options{CAPath: p.caDir}, true},
-		{"wrong host name is refused", byName, curl.Options{CAFile: p.caPEM}, false},
-		{"ssl_verifyhost=0 accepts the wrong name", byName, curl.Options{CAFile: p.caPEM, SkipHostVerify: true}, true},
-		{"ssl_verifyhost=0 still checks the chain", byName, curl.Options{SkipHostVerify: true}, false},
-		{"ssl_verifypeer=no accepts anything", byName, curl.Options{InsecureSkipVerify: true}, true},
+		{"unknown CA is refused", byIP, nil, false},
+		{"ssl_cainfo", byIP, []string{"ssl_cainfo=" + p.caPEM}, true},
+		{"ssl_capath", byIP, []string{"ssl_capath=" + p.caDir}, true},
+		{"wrong host name is refused", byName, []string{"ssl_cainfo=" + p.caPEM}, false},
+		{"ssl_verifyhost=0 accepts the wrong name", byName, []string{"ssl_cainfo=" + p.caPEM, "ssl_verifyhost=0"}, true},
+		{"ssl_verifyhost=0 still checks the chain", byName, []string{"ssl_verifyhost=0"}, false},
+		{"ssl_verifypeer=no accepts anything", byName, []string{"ssl_verifypeer=no"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := tt.opts
-			opts.Timeout = 5 * time.Second
-			w := newClient(t, tt.base, &opts)
+			w := newClient(t, tt.base, confOptions(t, append(tt.conf, "httptimeout=5")...))
 			r, found, err := w.Retrieve(t.Context(), "alice")
 			if tt.ok {
 				require.NoError(t, err)
@@ -163,31 +161,29 @@ func TestTLSClientCertificates(t *testing.T) {
 	srv, clientCN := tlsServer(t, p, true)
 	tests := []struct {
 		name string
-		opts curl.Options
+		conf []string
 	}{
-		{"PEM", curl.Options{CertFile: p.clientPEM, KeyFile: p.clientKeyPEM}},
-		{"DER", curl.Options{CertFile: p.clientDER, CertType: "DER", KeyFile: p.clientKeyDER, KeyType: "der"}},
-		{"key in the certificate file", curl.Options{CertFile: p.clientBundle}},
+		{"PEM", []string{"ssl_cert=" + p.clientPEM, "ssl_key=" + p.clientKeyPEM}},
+		{"DER", []string{"ssl_cert=" + p.clientDER, "ssl_certtype=DER", "ssl_key=" + p.clientKeyDER, "ssl_keytype=der"}},
+		{"key in the certificate file", []string{"ssl_cert=" + p.clientBundle}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clientCN.Store("")
-			opts := tt.opts
-			opts.CAFile = p.caPEM
-			w := newClient(t, srv.URL, &opts)
+			w := newClient(t, srv.URL, confOptions(t, append(tt.conf, "ssl_cainfo="+p.caPEM)...))
 			_, found, err := w.Retrieve(t.Context(), "alice")
 			require.NoError(t, err)
 			assert.True(t, found)
 			assert.Equal(t, "asterisk", clientCN.Load())
 		})
 	}
-	w := newClient(t, srv.URL, &curl.Options{CAFile: p.caPEM})
+	w := newClient(t, srv.URL, confOptions(t, "ssl_cainfo="+p.caPEM))
 	_, _, err := w.Retrieve(t.Context(), "alice")
 	assert.ErrorIs(t, err, errors.ErrUnavailable, "the server refuses a client without a certificate")
 
-	_, err = curl.New(srv.URL, &curl.Options{CertFile: p.clientPEM, KeyFile: p.caPEM})
+	_, err = curl.ReadConfig(writeConf(t, "ssl_cert="+p.clientPEM, "ssl_key="+p.caPEM))
 	assert.ErrorIs(t, err, errors.ErrInvalid, "a key file without a key")
-	_, err = curl.New(srv.URL, &curl.Options{CertFile: p.clientPEM, KeyFile: p.clientKeyPEM, CertType: "P12"})
+	_, err = curl.ReadConfig(writeConf(t, "ssl_cert="+p.clientPEM, "ssl_key="+p.clientKeyPEM, "ssl_certtype=P12"))
 	assert.ErrorIs(t, err, errors.ErrInvalid, "an unknown encoding")
 }
 
@@ -202,7 +198,9 @@ func TestProxyCarriesEveryRequest(t *testing.T) {
 	}))
 	t.Cleanup(proxy.Close)
 	// The origin is never reached: the proxy answers. Port 9 (discard) is closed.
-	w := newClient(t, "http://127.0.0.1:9/prov", &curl.Options{Proxy: "http://ast:pw@" + strings.TrimPrefix(proxy.URL, "http://")})
+	host, port, err := net.SplitHostPort(strings.TrimPrefix(proxy.URL, "http://"))
+	require.NoError(t, err)
+	w := newClient(t, "http://127.0.0.1:9/prov", confOptions(t, "proxy="+host, "proxyport="+port, "proxyuserpwd=ast:pw"))
 	r, found, err := w.Retrieve(t.Context(), "alice")
 	require.NoError(t, err)
 	assert.True(t, found)
@@ -219,4 +217,21 @@ func newClient(t *testing.T, base string, opts *curl.Options) *curl.Wizard {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = w.Close() })
 	return w
+}
+
+// writeConf writes a res_curl.conf whose [globals] section holds lines, and returns its path.
+func writeConf(t *testing.T, lines ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "res_curl.conf")
+	require.NoError(t, os.WriteFile(path, []byte("[globals]\n"+strings.Join(lines, "\n")+"\n"), 0o600))
+	return path
+}
+
+// confOptions reads a res_curl.conf of lines, as a user would.
+func confOptions(t *testing.T, lines ...string) *curl.Options {
+	t.Helper()
+	opts, err := curl.ReadConfig(writeConf(t, lines...))
+	require.NoError(t, err)
+	require.NotNil(t, opts.Client)
+	return opts
 }

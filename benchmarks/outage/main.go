@@ -126,7 +126,7 @@ func run(c config) error {
 	if err := auths.AddCache(&cache.Options{LifetimeStale: c.stale, LifetimeMaximum: time.Hour}); err != nil {
 		return err
 	}
-	w, err := curl.New("http://"+addr, &curl.Options{Timeout: time.Second, ConnectTimeout: 200 * time.Millisecond})
+	w, err := curl.New("http://"+addr, &curl.Options{Timeout: time.Second})
 	if err != nil {
 		return err
 	}

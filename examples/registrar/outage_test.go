@@ -121,7 +121,7 @@ func TestRegistrarKeepsRegisteringThroughProvisioningOutageWithSipp(t *testing.T
 		&cache.Options{LifetimeStale: stale, LifetimeMaximum: 24 * time.Hour, NegativeLifetime: time.Minute, RefreshTimeout: 5 * time.Second},
 		// Generous bounds for a busy machine under the race detector: a stopped service
 		// refuses connections at once anyway.
-		&curl.Options{Timeout: 5 * time.Second, ConnectTimeout: 2 * time.Second}))
+		&curl.Options{Timeout: 5 * time.Second}))
 
 	reg, err := New(Sources{Endpoints: ts.Endpoints, Auths: ts.Auths, Aors: ts.Aors, Contacts: memoryContacts(t, s)},
 		&Options{Logger: logs.logger(), Health: health, LookupTimeout: 5 * time.Second})

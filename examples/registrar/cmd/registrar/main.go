@@ -127,7 +127,7 @@ func run(ctx context.Context, cfg config, logTo io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := ts.AddProvisioning(cfg.provisioning, cacheOpts, &curl.Options{Timeout: cfg.timeout, ConnectTimeout: cfg.timeout}); err != nil {
+	if err := ts.AddProvisioning(cfg.provisioning, cacheOpts, &curl.Options{Timeout: cfg.timeout}); err != nil {
 		return err
 	}
 
