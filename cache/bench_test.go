@@ -135,3 +135,34 @@ func BenchmarkSet(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkRefresh measures the background refresh queue: each round marks 1,024 entries
+// stale, reads each (queueing its refresh on the RefreshWorkers workers) and waits until
+// every refresh has answered. ns/op is per refresh.
+func BenchmarkRefresh(b *testing.B) {
+	c, err := cache.New(loadLen, &cache.Options{LifetimeStale: time.Hour, LifetimeMaximum: 24 * time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	keys := benchKeyNames()[:1024]
+	ctx := context.Background()
+	for _, k := range keys {
+		c.Get(ctx, k)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; {
+		c.MarkAllStale()
+		for _, k := range keys {
+			c.Get(ctx, k)
+		}
+		done += len(keys)
+		for deadline := time.Now().Add(time.Minute); c.Stats().RefreshesInFlight > 0; {
+			if time.Now().After(deadline) {
+				b.Fatal("refreshes still in flight after a minute")
+			}
+			time.Sleep(50 * time.Microsecond)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gosorcery/gosorcery/errors"
+	"github.com/gosorcery/gosorcery/internal/workq"
 )
 
 // LoadFunc loads one object from the source behind the cache. It answers with a tri-state:
@@ -183,7 +184,7 @@ func newCache[T any](load LoadFunc[T], loadAll LoadAllFunc[T], opts *Options) (*
 		c.negLife = 0
 	}
 	c.closeCtx, c.cancelClose = context.WithCancel(context.Background())
-	c.refresh.max = o.RefreshWorkers
+	c.refresh.q = workq.New(o.RefreshWorkers, c.runRefresh)
 	if o.Snapshot != nil {
 		c.snap = newSnapshotter[T](o.Snapshot)
 		c.restoreSnapshot()
@@ -890,6 +891,7 @@ func (c *Cache[T]) Close() error {
 	}
 	c.stopJanitor()
 	c.wg.Wait()
+	c.waitRefresh()
 	var err error
 	if c.snap != nil {
 		err = c.closeSnapshot()

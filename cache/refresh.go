@@ -2,9 +2,10 @@ package cache
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gosorcery/gosorcery/internal/workq"
 )
 
 // refreshJob asks a worker to refresh one entry, or the whole set when e is nil. ctx is the
@@ -15,16 +16,11 @@ type refreshJob[T any] struct {
 	e   *entry[T]
 }
 
-// refresher runs background refreshes on at most max goroutines, started on demand and
-// gone when the queue is empty. The queue holds each entry at most once (its
-// flagRefreshing, or fullSet.refreshing, says it is queued).
+// refresher runs background refreshes on at most RefreshWorkers goroutines of a
+// [workq.Queue]. The queue holds each entry at most once (its flagRefreshing, or
+// fullSet.refreshing, says it is queued).
 type refresher[T any] struct {
-	mu      sync.Mutex // guards queue, head, running, closed, and the Add side of Cache.wg for workers
-	queue   []refreshJob[T]
-	head    int
-	running int
-	max     int
-	closed  bool
+	q       *workq.Queue[refreshJob[T]]
 	pending atomic.Int64 // jobs queued or running, for Stats
 }
 
@@ -46,69 +42,36 @@ func (c *Cache[T]) startRefresh(ctx context.Context, e *entry[T]) {
 }
 
 func (c *Cache[T]) enqueueRefresh(j refreshJob[T]) bool {
-	r := &c.refresh
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
+	c.refresh.pending.Add(1)
+	if !c.refresh.q.Push(j) {
+		c.refresh.pending.Add(-1)
 		return false
-	}
-	r.queue = append(r.queue, j)
-	r.pending.Add(1)
-	if r.running < r.max {
-		r.running++
-		c.wg.Add(1) // under r.mu with closed false: never races with Close's Wait
-		go c.refreshWorker()
 	}
 	return true
 }
 
-// refreshWorker runs queued refreshes until the queue is empty or the cache closes.
-func (c *Cache[T]) refreshWorker() {
-	defer c.wg.Done()
-	r := &c.refresh
-	for {
-		r.mu.Lock()
-		if r.closed || r.head == len(r.queue) {
-			r.running--
-			r.mu.Unlock()
-			return
-		}
-		j := r.queue[r.head]
-		r.queue[r.head] = refreshJob[T]{}
-		r.head++
-		switch {
-		case r.head == len(r.queue):
-			r.queue, r.head = r.queue[:0], 0
-		case r.head >= 64 && 2*r.head >= len(r.queue):
-			n := copy(r.queue, r.queue[r.head:])
-			clear(r.queue[n:])
-			r.queue, r.head = r.queue[:n], 0
-		}
-		r.mu.Unlock()
-
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(j.ctx), c.opts.RefreshTimeout)
-		stop := context.AfterFunc(c.closeCtx, cancel)
-		if j.e == nil {
-			c.refreshSet(ctx)
-		} else {
-			c.refreshEntry(ctx, j.e)
-		}
-		stop()
-		cancel()
-		r.pending.Add(-1)
+// runRefresh runs one queued refresh on a worker of the queue.
+func (c *Cache[T]) runRefresh(j refreshJob[T]) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(j.ctx), c.opts.RefreshTimeout)
+	stop := context.AfterFunc(c.closeCtx, cancel)
+	if j.e == nil {
+		c.refreshSet(ctx)
+	} else {
+		c.refreshEntry(ctx, j.e)
 	}
+	stop()
+	cancel()
+	c.refresh.pending.Add(-1)
 }
 
-// closeRefresh stops the queue; running refreshes are cancelled by Close.
+// closeRefresh stops the queue, dropping the queued refreshes; running ones are cancelled
+// by Close, which waits for them with waitRefresh.
 func (c *Cache[T]) closeRefresh() {
-	r := &c.refresh
-	r.mu.Lock()
-	r.closed = true
-	r.pending.Add(-int64(len(r.queue) - r.head))
-	clear(r.queue)
-	r.queue, r.head = nil, 0
-	r.mu.Unlock()
+	c.refresh.pending.Add(-int64(c.refresh.q.Stop()))
 }
+
+// waitRefresh waits until the refresh workers have returned, after closeRefresh.
+func (c *Cache[T]) waitRefresh() { c.refresh.q.Wait() }
 
 // refreshEntry reloads e and applies the answer: found replaces it, not found removes it,
 // an error (or a degraded answer) keeps it and extends its life.

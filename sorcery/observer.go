@@ -1,6 +1,10 @@
 package sorcery
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/gosorcery/gosorcery/internal/workq"
+)
 
 // Observer is told about changes to the objects of a type made through it, and about reloads.
 // Nil fields are skipped. Calls arrive asynchronously, on a goroutine of the type's own, in
@@ -12,17 +16,14 @@ type Observer[T any] struct {
 	Loaded  func() // after Sorcery.Reload
 }
 
-// dispatcher delivers observer calls of one type in order, on one goroutine that runs while
-// there is something to deliver.
+// dispatcher delivers observer calls of one type in order, on the single worker of a
+// [workq.Queue], which runs while there is something to deliver.
 type dispatcher[T any] struct {
-	mu        sync.Mutex // guards observers, nextID, queue, running, closed
+	mu        sync.Mutex // guards observers, order, nextID, q
 	observers map[uint64]*Observer[T]
 	order     []uint64 // observer ids in registration order
 	nextID    uint64
-	queue     []func(*Observer[T])
-	running   bool
-	closed    bool
-	done      chan struct{} // closed when the running delivery goroutine stops
+	q         *workq.Queue[func(*Observer[T])] // made by the first notify
 }
 
 func (d *dispatcher[T]) add(o Observer[T]) (cancel func()) {
@@ -51,60 +52,55 @@ func (d *dispatcher[T]) add(o Observer[T]) (cancel func()) {
 // notify queues call for every observer present now.
 func (d *dispatcher[T]) notify(call func(*Observer[T])) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed || len(d.observers) == 0 {
+	if len(d.observers) == 0 {
+		d.mu.Unlock()
 		return
 	}
-	d.queue = append(d.queue, call)
-	if !d.running {
-		d.running = true
-		d.done = make(chan struct{})
-		go d.deliver(d.done)
+	if d.q == nil {
+		d.q = workq.New(1, d.deliver)
+	}
+	q := d.q
+	d.mu.Unlock()
+	q.Push(call) // false once closed: the call is dropped
+}
+
+// deliver runs call for every observer registered when it runs.
+func (d *dispatcher[T]) deliver(call func(*Observer[T])) {
+	d.mu.Lock()
+	obs := make([]*Observer[T], 0, len(d.order))
+	for _, id := range d.order {
+		obs = append(obs, d.observers[id])
+	}
+	d.mu.Unlock()
+	for _, o := range obs {
+		call(o)
 	}
 }
 
-func (d *dispatcher[T]) deliver(done chan struct{}) {
-	defer close(done)
-	for {
-		d.mu.Lock()
-		if len(d.queue) == 0 || d.closed {
-			d.queue = nil
-			d.running = false
-			d.mu.Unlock()
-			return
-		}
-		call := d.queue[0]
-		d.queue[0] = nil
-		d.queue = d.queue[1:]
-		obs := make([]*Observer[T], 0, len(d.order))
-		for _, id := range d.order {
-			obs = append(obs, d.observers[id])
-		}
-		d.mu.Unlock()
-		for _, o := range obs {
-			call(o)
-		}
-	}
+// queue returns the delivery queue, nil when nothing was ever queued.
+func (d *dispatcher[T]) queue() *workq.Queue[func(*Observer[T])] {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.q
 }
 
 // flush waits until every queued call has been delivered.
 func (d *dispatcher[T]) flush() {
-	for {
-		d.mu.Lock()
-		running, done := d.running, d.done
-		d.mu.Unlock()
-		if !running {
-			return
-		}
-		<-done
+	if q := d.queue(); q != nil {
+		q.Flush()
 	}
 }
 
-// close delivers what is queued, then stops accepting calls.
+// close delivers what is queued, then stops accepting calls and waits for the delivery
+// goroutine to return. Later calls do nothing more.
 func (d *dispatcher[T]) close() {
-	d.flush()
 	d.mu.Lock()
-	d.closed = true
+	if d.q == nil {
+		d.q = workq.New(1, d.deliver) // so that a later notify finds it stopped
+	}
+	q := d.q
 	d.mu.Unlock()
-	d.flush()
+	q.Flush()
+	q.Stop()
+	q.Wait()
 }
