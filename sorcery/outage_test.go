@@ -151,7 +151,11 @@ func outageAttempt(t *testing.T, w sorcery.Wizard, proxy *tcpproxy.Proxy) (r out
 					r.starved++
 				}
 				last[i] = now
-				got, found, err := ep.Retrieve(t.Context(), id)
+				// Bounded: a read that misses (its entry expired while a starved reader
+				// was away) goes to the source, which may be blackholed.
+				ctx, cancel := context.WithTimeout(t.Context(), 2*outageTimeout)
+				got, found, err := ep.Retrieve(ctx, id)
+				cancel()
 				if err != nil || !found || got.Context != "ctx-"+id {
 					msg := fmt.Sprintf("%s: read of %s, %v after the previous read began: found %v, err %v", phase, id, gap, found, err)
 					if unread[i] {
