@@ -209,14 +209,16 @@ func writeEach(ctx context.Context, w Writer, writes []Write) (int, error) {
 // observeBatch counts a batch written to l as one call per write, each taking its share of
 // the batch's time, and tells the hooks once per write.
 func (t *Type[T]) observeBatch(l *layer[T], writes []Write, start time.Time, err error) {
-	d := time.Since(start) / time.Duration(len(writes))
+	total := time.Since(start)
+	at := start.Add(total)
+	d := total / time.Duration(len(writes))
 	out := OutcomeOK
 	if err != nil {
 		out = OutcomeError
 	}
 	h := t.s.opts.Hooks.WizardCall
 	for _, c := range writes {
-		l.counters.record(c.Op, out, d, err)
+		l.counters.record(c.Op, out, at, d, err)
 		if h != nil {
 			h(WizardCallEvent{Type: t.name, Wizard: l.name, Operation: c.Op, Outcome: out, ID: c.Record.ID, Duration: d, Err: err})
 		}

@@ -143,12 +143,13 @@ type opCounters struct {
 	buckets  [numBuckets + 1]atomic.Uint64
 }
 
-func (c *wizardCounters) record(op Operation, out Outcome, d time.Duration, err error) {
+// record counts one call of op that ended at at, after d.
+func (c *wizardCounters) record(op Operation, out Outcome, at time.Time, d time.Duration, err error) {
 	if out == OutcomeError {
 		c.lastErr.Store(uint32(errorClassOf(err))<<8 | uint32(op))
-		c.lastErrAt.Store(time.Now().UnixNano())
+		c.lastErrAt.Store(at.UnixNano())
 	} else {
-		c.lastOKAt.Store(time.Now().UnixNano())
+		c.lastOKAt.Store(at.UnixNano())
 	}
 	oc := &c.ops[op]
 	oc.outcomes[out].Add(1)

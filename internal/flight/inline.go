@@ -25,15 +25,16 @@ const maxRounds = 100
 //
 // The zero Inline is ready to use.
 type Inline[K comparable, V any] struct {
-	mu     sync.Mutex // guards calls, closed, the Add side of wg, and the fields of every call marked so
-	calls  map[K]*inlineCall[V]
-	closed bool
-	wg     sync.WaitGroup // counts running calls
-	pool   sync.Pool      // *inlineCall[V] no caller refers to any more
+	mu      sync.Mutex // guards calls, closed, running, and the fields of every call marked so
+	calls   map[K]*inlineCall[V]
+	closed  bool
+	running int        // calls whose function has not returned yet
+	idle    *sync.Cond // signalled when running drops to 0 after Close; made by Close
+	pool    sync.Pool  // *inlineCall[V] no caller refers to any more
 }
 
 type inlineCall[V any] struct {
-	cancel context.CancelCauseFunc // cancels the call's context; set before it is published
+	ctx *callCtx // the call's context; set before it is published
 
 	// Guarded by Inline.mu.
 	done     chan struct{} // made by the first caller to join; closed when the call has ended
@@ -45,6 +46,8 @@ type inlineCall[V any] struct {
 	given    bool // the call ended because its leader left: the callers waiting start it again
 	released bool // back in the pool (a check against reuse while referred to)
 }
+
+var errClosed error = errors.ErrClosed
 
 // Do runs fn for key in the caller's goroutine, unless a call for key is running, in
 // which case it waits for that call's result. shared reports whether the result came from
@@ -102,13 +105,13 @@ func (g *Inline[K, V]) lead(ctx context.Context, key K, fn func(context.Context)
 		c = new(inlineCall[V])
 	}
 	*c = inlineCall[V]{}
-	runCtx, cancel := context.WithCancelCause(ctx)
-	c.cancel = cancel
+	runCtx := &callCtx{parent: ctx}
+	c.ctx = runCtx
 	if g.calls == nil {
 		g.calls = make(map[K]*inlineCall[V])
 	}
 	g.calls[key] = c
-	g.wg.Add(1) // under mu with closed false: never races with Close's Wait
+	g.running++ // a counter under mu rather than a WaitGroup: two atomic operations less
 	g.mu.Unlock()
 
 	finished := false
@@ -126,7 +129,7 @@ func (g *Inline[K, V]) lead(ctx context.Context, key K, fn func(context.Context)
 
 // end publishes the result of call c for key and wakes the callers waiting.
 func (g *Inline[K, V]) end(key K, c *inlineCall[V], v V, ok bool, err error, given bool) {
-	c.cancel(nil)
+	c.ctx.end(callEnded)
 	g.mu.Lock()
 	if g.calls[key] == c {
 		delete(g.calls, key)
@@ -136,8 +139,11 @@ func (g *Inline[K, V]) end(key K, c *inlineCall[V], v V, ok bool, err error, giv
 		close(c.done)
 	}
 	g.release(c)
+	g.running--
+	if g.running == 0 && g.idle != nil {
+		g.idle.Broadcast()
+	}
 	g.mu.Unlock()
-	g.wg.Done()
 }
 
 // leave takes a waiting caller off c. The caller holds g.mu.
@@ -154,7 +160,7 @@ func (g *Inline[K, V]) release(c *inlineCall[V]) {
 	}
 	c.released = true
 	var zero V
-	c.val, c.err, c.cancel = zero, nil, nil
+	c.val, c.err, c.ctx = zero, nil, nil
 	g.pool.Put(c)
 }
 
@@ -167,8 +173,13 @@ func (g *Inline[K, V]) Close() {
 	g.mu.Lock()
 	g.closed = true
 	for _, c := range g.calls {
-		c.cancel(errors.ErrClosed)
+		c.ctx.end(callClosed)
+	}
+	if g.idle == nil {
+		g.idle = sync.NewCond(&g.mu)
+	}
+	for g.running > 0 { // bounded by the running calls, which were just cancelled
+		g.idle.Wait()
 	}
 	g.mu.Unlock()
-	g.wg.Wait()
 }
