@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -79,6 +80,12 @@ func TestRunRequiresAProvisioningService(t *testing.T) {
 
 func registerDemoUser(t *testing.T, addr, user, password string) *sip.Response {
 	t.Helper()
+	return registerDemoUserFor(t, addr, user, password, 120)
+}
+
+// registerDemoUserFor registers user's contact at addr for expires seconds; 0 un-registers it.
+func registerDemoUserFor(t *testing.T, addr, user, password string, expires int) *sip.Response {
+	t.Helper()
 	ua, err := sipgo.NewUA()
 	require.NoError(t, err)
 	defer ua.Close()
@@ -96,7 +103,7 @@ func registerDemoUser(t *testing.T, addr, user, password string) *sip.Response {
 	req.AppendHeader(from)
 	req.AppendHeader(&sip.ToHeader{Address: aor, Params: sip.NewParams()})
 	req.AppendHeader(sip.NewHeader("Contact", "<sip:"+user+"@127.0.0.1:5099>"))
-	req.AppendHeader(sip.NewHeader("Expires", "120"))
+	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(expires)))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
