@@ -218,7 +218,7 @@ func (t *Type[T]) observeBatch(l *layer[T], writes []Write, start time.Time, err
 	}
 	h := t.s.opts.Hooks.WizardCall
 	for _, c := range writes {
-		l.counters.record(c.Op, out, at, d, err)
+		l.counters.record(c.Op, out, at, d, err, 1)
 		if h != nil {
 			h(WizardCallEvent{Type: t.name, Wizard: l.name, Operation: c.Op, Outcome: out, ID: c.Record.ID, Duration: d, Err: err})
 		}

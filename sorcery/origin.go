@@ -40,10 +40,10 @@ func (e *InvalidRecordError) Detail() string {
 // Unwrap returns errors.ErrInvalid and the codec's error.
 func (e *InvalidRecordError) Unwrap() []error { return []error{errors.ErrInvalid, e.Err} }
 
-// decode turns a record that w returned into a T. A record that does not decode is an
+// decodeFrom turns a record that w returned into a T. A record that does not decode is an
 // *InvalidRecordError naming its origin.
-func (t *Type[T]) decode(w Wizard, rec Record) (T, error) {
-	v, err := t.codec.Decode(rec)
+func (t *Type[T]) decodeFrom(w Wizard, rec Record) (T, error) {
+	v, err := t.decode(rec)
 	if err != nil {
 		return v, &InvalidRecordError{ID: rec.ID, Origin: locate(w, rec.ID), Err: err}
 	}

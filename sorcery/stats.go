@@ -1,6 +1,7 @@
 package sorcery
 
 import (
+	"math/rand/v2"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -100,6 +101,8 @@ type WizardStats struct {
 	LastErrorOp    Operation
 	LastErrorAt    time.Time
 	// LastOK is when a call of the wizard last ended without an error; zero if none did.
+	// For a fast wizard's retrievals it is the last one timed (see [Histogram]): the first
+	// success after a failure is always timed, so Failing turns false at once.
 	LastOK time.Time
 }
 
@@ -122,6 +125,14 @@ type OperationStats struct {
 func (o OperationStats) Calls() uint64 { return o.Found + o.NotFound + o.OK + o.Errors }
 
 // Histogram is a latency distribution over [LatencyBuckets].
+//
+// The latency of retrievals is sampled while a wizard is fast and healthy: when its last
+// timed retrieval took under 20 µs (a memory or config wizard), one retrieval in 16 is
+// timed and counts for 16 in Count, Sum and its bucket, so that the histogram stays an
+// unbiased estimate of every call while a fast call does not pay for three clock reads.
+// Retrievals of a wizard whose last timed one was slower, or whose last call failed, and
+// every retrieval while a [Hooks.WizardCall] is set, are all timed, as are the other
+// operations. The outcome counters of [OperationStats] count every call exactly.
 type Histogram struct {
 	Count   uint64
 	Sum     time.Duration
@@ -135,6 +146,46 @@ type wizardCounters struct {
 	// class and operation are packed in lastErr as class<<8 | op.
 	lastErrAt, lastOKAt atomic.Int64
 	lastErr             atomic.Uint32
+	// fast reports that the wizard's last timed retrieval took under fastRetrieval: its
+	// retrievals are then timed one in sampleEvery (see [Histogram]). Written only on a
+	// change.
+	fast atomic.Bool
+}
+
+const (
+	// fastRetrieval is the latency under which a wizard's retrievals are sampled: far
+	// below the first bucket, far above the cost of reading the clock.
+	fastRetrieval = 20 * time.Microsecond
+	// sampleEvery is how many retrievals of a fast wizard one timed retrieval stands for.
+	sampleEvery = 16
+)
+
+// retrievalWeight says whether the next retrieval of the wizard is to be timed: 0 when it
+// is not, otherwise the number of retrievals its latency stands for (1 when every one is
+// timed, sampleEvery when one in sampleEvery is). hooked means a hook wants every duration.
+func (c *wizardCounters) retrievalWeight(hooked bool) uint64 {
+	if hooked || !c.fast.Load() || c.failing() {
+		return 1
+	}
+	if rand.Uint32()%sampleEvery == 0 {
+		return sampleEvery
+	}
+	return 0
+}
+
+// failing reports whether the wizard's last call failed.
+func (c *wizardCounters) failing() bool {
+	at := c.lastErrAt.Load()
+	return at != 0 && at >= c.lastOKAt.Load()
+}
+
+// count counts one call of op that was not timed. A failure is recorded with the time.
+func (c *wizardCounters) count(op Operation, out Outcome, err error) {
+	if out == OutcomeError {
+		c.lastErr.Store(uint32(errorClassOf(err))<<8 | uint32(op))
+		c.lastErrAt.Store(time.Now().UnixNano())
+	}
+	c.ops[op].outcomes[out].Add(1)
 }
 
 type opCounters struct {
@@ -143,22 +194,28 @@ type opCounters struct {
 	buckets  [numBuckets + 1]atomic.Uint64
 }
 
-// record counts one call of op that ended at at, after d.
-func (c *wizardCounters) record(op Operation, out Outcome, at time.Time, d time.Duration, err error) {
+// record counts one call of op that ended at at, after d, and adds it to the latency
+// histogram as weight calls (see [Histogram]).
+func (c *wizardCounters) record(op Operation, out Outcome, at time.Time, d time.Duration, err error, weight uint64) {
 	if out == OutcomeError {
 		c.lastErr.Store(uint32(errorClassOf(err))<<8 | uint32(op))
 		c.lastErrAt.Store(at.UnixNano())
 	} else {
 		c.lastOKAt.Store(at.UnixNano())
 	}
+	if op == OperationRetrieve {
+		if fast := d < fastRetrieval; c.fast.Load() != fast {
+			c.fast.Store(fast)
+		}
+	}
 	oc := &c.ops[op]
 	oc.outcomes[out].Add(1)
-	oc.sum.Add(int64(d))
+	oc.sum.Add(int64(d) * int64(weight))
 	i := 0
 	for i < numBuckets && d > latencyBuckets[i] {
 		i++
 	}
-	oc.buckets[i].Add(1)
+	oc.buckets[i].Add(weight)
 }
 
 func (c *wizardCounters) snapshot(name string) WizardStats {

@@ -37,9 +37,10 @@ type MappingOptions struct {
 // Type is the typed handle of one object type: its chain of wizards and caches. It is safe
 // for concurrent use.
 type Type[T any] struct {
-	s     *Sorcery
-	name  string
-	codec Codec[T]
+	s      *Sorcery
+	name   string
+	codec  Codec[T]
+	decode func(Record) (T, error) // codec.Decode, bound once: cheaper to call from generic code
 
 	mu    sync.Mutex                  // serialises changes to the chain; readers use chain
 	chain atomic.Pointer[[]*layer[T]] // the layers in order; replaced, never changed
@@ -61,7 +62,7 @@ type layer[T any] struct {
 }
 
 func newType[T any](s *Sorcery, name string, codec Codec[T]) *Type[T] {
-	t := &Type[T]{s: s, name: name, codec: codec}
+	t := &Type[T]{s: s, name: name, codec: codec, decode: codec.Decode}
 	t.chain.Store(&[]*layer[T]{})
 	return t
 }
@@ -141,8 +142,14 @@ func (t *Type[T]) hasLayer(name string) bool {
 
 // call runs one wizard call, counting it and telling the hooks.
 func (t *Type[T]) observeCall(l *layer[T], op Operation, id string, start time.Time, out Outcome, err error) {
+	t.observeTimed(l, op, id, start, out, err, 1)
+}
+
+// observeTimed counts a call timed from start whose latency stands for weight calls (see
+// [Histogram]) and tells the hook.
+func (t *Type[T]) observeTimed(l *layer[T], op Operation, id string, start time.Time, out Outcome, err error, weight uint64) {
 	d := time.Since(start) // the monotonic clock only: cheaper than a second time.Now
-	l.counters.record(op, out, start.Add(d), d, err)
+	l.counters.record(op, out, start.Add(d), d, err, weight)
 	if h := t.s.opts.Hooks.WizardCall; h != nil {
 		h(WizardCallEvent{Type: t.name, Wizard: l.name, Operation: op, Outcome: out, ID: id, Duration: d, Err: err})
 	}
@@ -283,7 +290,7 @@ func (t *Type[T]) searchWizards(ctx context.Context, q Query, ls []*layer[T]) (i
 			if seen[r.ID] {
 				continue
 			}
-			v, err := t.decode(l.wizard, r)
+			v, err := t.decodeFrom(l.wizard, r)
 			if err != nil {
 				decodeErrs = append(decodeErrs, err)
 				continue

@@ -2,6 +2,7 @@ package flight
 
 import (
 	"context"
+	"hash/maphash"
 	"sync"
 
 	"github.com/gosorcery/gosorcery/errors"
@@ -10,6 +11,14 @@ import (
 // maxRounds bounds how many times a caller of [Inline.Do] joins a call that its leader
 // abandons before it gives up.
 const maxRounds = 100
+
+// numBuckets is the number of buckets of an [Inline]: a power of two. Calls for keys in
+// different buckets never share a lock.
+const numBuckets = 64
+
+// seed hashes the keys of every Inline to their buckets. It is set once, at start-up, and
+// never changed.
+var seed = maphash.MakeSeed()
 
 // Inline runs at most one call per key at a time, like [Group], but in the goroutine of
 // the caller that starts it (the call's leader): an uncontended Do starts no goroutine and
@@ -23,31 +32,50 @@ const maxRounds = 100
 // never fails the others, and the call is cancelled at the latest when the last caller
 // leaves.
 //
+// The running calls are kept in a fixed array of buckets by the hash of their key, each a
+// short list under a lock of its own: registering an uncontended call costs a hash, two
+// uncontended lock round trips and one small allocation (the call, with its context), with
+// no map and no lock shared by every key.
+//
 // The zero Inline is ready to use.
 type Inline[K comparable, V any] struct {
-	mu      sync.Mutex // guards calls, closed, running, and the fields of every call marked so
-	calls   map[K]*inlineCall[V]
-	closed  bool
-	running int        // calls whose function has not returned yet
-	idle    *sync.Cond // signalled when running drops to 0 after Close; made by Close
-	pool    sync.Pool  // *inlineCall[V] no caller refers to any more
+	buckets [numBuckets]bucket[K, V]
 }
 
-type inlineCall[V any] struct {
-	ctx *callCtx // the call's context; set before it is published
+// bucket holds the running calls whose keys hash to it.
+type bucket[K comparable, V any] struct {
+	mu      sync.Mutex // guards every field below, and the fields of its calls marked so
+	calls   *inlineCall[K, V]
+	running int32      // calls of this bucket whose function has not returned yet
+	closed  bool       // set by Close: Do refuses new calls
+	idle    *sync.Cond // signalled when running drops to 0 after Close; made by Close
+	_       [64 - 8 - 8 - 8 - 8]byte
+}
 
-	// Guarded by Inline.mu.
-	done     chan struct{} // made by the first caller to join; closed when the call has ended
-	waiting  int           // callers waiting for the call's result, its leader not included
-	ended    bool
-	val      V
-	ok       bool
-	err      error
-	given    bool // the call ended because its leader left: the callers waiting start it again
-	released bool // back in the pool (a check against reuse while referred to)
+type inlineCall[K comparable, V any] struct {
+	ctx callCtx // the call's context: one allocation for both
+	key K
+
+	// Guarded by the bucket's mu.
+	next    *inlineCall[K, V] // the bucket's next running call
+	done    chan struct{}     // made by the first caller to join; closed when the call has ended
+	waiting int               // callers waiting for the call's result, its leader not included
+	res     *inlineResult[V]  // the result, kept once the call has ended if callers wait
+}
+
+// inlineResult is what a call ended with, kept for the callers waiting for it.
+type inlineResult[V any] struct {
+	val   V
+	ok    bool
+	err   error
+	given bool // the call ended because its leader left: the callers waiting start it again
 }
 
 var errClosed error = errors.ErrClosed
+
+func (g *Inline[K, V]) bucket(key K) *bucket[K, V] {
+	return &g.buckets[maphash.Comparable(seed, key)&(numBuckets-1)]
+}
 
 // Do runs fn for key in the caller's goroutine, unless a call for key is running, in
 // which case it waits for that call's result. shared reports whether the result came from
@@ -57,15 +85,19 @@ var errClosed error = errors.ErrClosed
 // fn receives a context derived from ctx and cancelled by Close (with cause
 // errors.ErrClosed); it must return once that context is done.
 func (g *Inline[K, V]) Do(ctx context.Context, key K, fn func(ctx context.Context) (V, bool, error)) (v V, ok bool, err error, shared bool) {
+	b := g.bucket(key)
 	for range maxRounds {
-		g.mu.Lock()
-		if g.closed {
-			g.mu.Unlock()
+		b.mu.Lock()
+		if b.closed {
+			b.mu.Unlock()
 			return v, false, errors.ErrClosed, shared
 		}
-		c := g.calls[key]
+		c := b.calls
+		for c != nil && c.key != key {
+			c = c.next
+		}
 		if c == nil {
-			v, ok, err = g.lead(ctx, key, fn) // unlocks g.mu
+			v, ok, err = b.lead(ctx, key, fn) // unlocks b.mu
 			return v, ok, err, shared
 		}
 		shared = true
@@ -74,22 +106,23 @@ func (g *Inline[K, V]) Do(ctx context.Context, key K, fn func(ctx context.Contex
 		}
 		c.waiting++
 		done := c.done
-		g.mu.Unlock()
+		b.mu.Unlock()
 
 		select {
 		case <-done:
-			g.mu.Lock()
-			v, ok, err, given := c.val, c.ok, c.err, c.given
-			g.leave(c)
-			g.mu.Unlock()
-			if !given {
-				return v, ok, err, true
+			// The call has ended: res is set and no longer changes.
+			r := c.res
+			b.mu.Lock()
+			c.waiting--
+			b.mu.Unlock()
+			if !r.given {
+				return r.val, r.ok, r.err, true
 			}
 			// The leader left before the call had an answer: start it again.
 		case <-ctx.Done():
-			g.mu.Lock()
-			g.leave(c)
-			g.mu.Unlock()
+			b.mu.Lock()
+			c.waiting--
+			b.mu.Unlock()
 			var zero V
 			return zero, false, context.Cause(ctx), true
 		}
@@ -98,70 +131,46 @@ func (g *Inline[K, V]) Do(ctx context.Context, key K, fn func(ctx context.Contex
 	return zero, false, context.Cause(ctx), shared
 }
 
-// lead runs fn for key as the leader of a new call. g.mu is held on entry and released.
-func (g *Inline[K, V]) lead(ctx context.Context, key K, fn func(context.Context) (V, bool, error)) (v V, ok bool, err error) {
-	c, _ := g.pool.Get().(*inlineCall[V])
-	if c == nil {
-		c = new(inlineCall[V])
-	}
-	*c = inlineCall[V]{}
-	runCtx := &callCtx{parent: ctx}
-	c.ctx = runCtx
-	if g.calls == nil {
-		g.calls = make(map[K]*inlineCall[V])
-	}
-	g.calls[key] = c
-	g.running++ // a counter under mu rather than a WaitGroup: two atomic operations less
-	g.mu.Unlock()
+// lead runs fn for key as the leader of a new call. b.mu is held on entry and released.
+func (b *bucket[K, V]) lead(ctx context.Context, key K, fn func(context.Context) (V, bool, error)) (v V, ok bool, err error) {
+	c := &inlineCall[K, V]{key: key, next: b.calls}
+	c.ctx.parent = ctx
+	b.calls = c
+	b.running++
+	b.mu.Unlock()
 
 	finished := false
 	defer func() {
 		if !finished { // fn panicked: let the callers waiting start again
-			g.end(key, c, v, false, nil, true)
+			b.end(c, v, false, nil, true)
 		}
 	}()
-	v, ok, err = fn(runCtx)
+	v, ok, err = fn(&c.ctx)
 	finished = true
 	// An answer that came because the leader's ctx ended is no answer for the others.
-	g.end(key, c, v, ok, err, !ok && err != nil && ctx.Err() != nil)
+	b.end(c, v, ok, err, !ok && err != nil && ctx.Err() != nil)
 	return v, ok, err
 }
 
-// end publishes the result of call c for key and wakes the callers waiting.
-func (g *Inline[K, V]) end(key K, c *inlineCall[V], v V, ok bool, err error, given bool) {
+// end takes call c off the bucket, publishes its result and wakes the callers waiting.
+func (b *bucket[K, V]) end(c *inlineCall[K, V], v V, ok bool, err error, given bool) {
 	c.ctx.end(callEnded)
-	g.mu.Lock()
-	if g.calls[key] == c {
-		delete(g.calls, key)
+	b.mu.Lock()
+	for p := &b.calls; *p != nil; p = &(*p).next {
+		if *p == c {
+			*p = c.next
+			break
+		}
 	}
-	c.val, c.ok, c.err, c.given, c.ended = v, ok, err, given, true
 	if c.done != nil {
+		c.res = &inlineResult[V]{val: v, ok: ok, err: err, given: given}
 		close(c.done)
 	}
-	g.release(c)
-	g.running--
-	if g.running == 0 && g.idle != nil {
-		g.idle.Broadcast()
+	b.running--
+	if b.running == 0 && b.idle != nil {
+		b.idle.Broadcast()
 	}
-	g.mu.Unlock()
-}
-
-// leave takes a waiting caller off c. The caller holds g.mu.
-func (g *Inline[K, V]) leave(c *inlineCall[V]) {
-	c.waiting--
-	g.release(c)
-}
-
-// release puts c back in the pool once it has ended and nobody waits for it. The caller
-// holds g.mu.
-func (g *Inline[K, V]) release(c *inlineCall[V]) {
-	if !c.ended || c.waiting > 0 || c.released {
-		return
-	}
-	c.released = true
-	var zero V
-	c.val, c.err, c.ctx = zero, nil, nil
-	g.pool.Put(c)
+	b.mu.Unlock()
 }
 
 // Close cancels the context of every running call with cause [errors.ErrClosed], waits
@@ -170,16 +179,24 @@ func (g *Inline[K, V]) release(c *inlineCall[V]) {
 // Close may be called more than once; every call waits for the running calls. It must not
 // be called from a function running in Do: it would wait for itself.
 func (g *Inline[K, V]) Close() {
-	g.mu.Lock()
-	g.closed = true
-	for _, c := range g.calls {
-		c.ctx.end(callClosed)
+	for i := range g.buckets {
+		b := &g.buckets[i]
+		b.mu.Lock()
+		b.closed = true
+		for c := b.calls; c != nil; c = c.next {
+			c.ctx.end(callClosed)
+		}
+		b.mu.Unlock()
 	}
-	if g.idle == nil {
-		g.idle = sync.NewCond(&g.mu)
+	for i := range g.buckets {
+		b := &g.buckets[i]
+		b.mu.Lock()
+		if b.idle == nil {
+			b.idle = sync.NewCond(&b.mu)
+		}
+		for b.running > 0 { // bounded by the running calls, which were just cancelled
+			b.idle.Wait()
+		}
+		b.mu.Unlock()
 	}
-	for g.running > 0 { // bounded by the running calls, which were just cancelled
-		g.idle.Wait()
-	}
-	g.mu.Unlock()
 }

@@ -3,6 +3,7 @@ package flight
 import (
 	"context"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -179,5 +180,48 @@ func TestInlinePanicLetsTheOthersStartAgain(t *testing.T) {
 		synctest.Wait()
 		close(release)
 		wg.Wait()
+	})
+}
+
+func TestInlineKeysSharingABucketRunApart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var g Inline[string, string]
+		// Two keys that hash to one bucket, and a third elsewhere.
+		a := "k0"
+		var b, c string
+		for i := 1; b == "" || c == ""; i++ {
+			k := "k" + strconv.Itoa(i)
+			switch {
+			case g.bucket(k) == g.bucket(a) && b == "":
+				b = k
+			case g.bucket(k) != g.bucket(a) && c == "":
+				c = k
+			}
+		}
+		var calls atomic.Int32
+		var wg sync.WaitGroup
+		for _, k := range []string{a, b, c, a, b, c} {
+			wg.Go(func() {
+				v, ok, err, _ := g.Do(t.Context(), k, func(ctx context.Context) (string, bool, error) {
+					calls.Add(1)
+					time.Sleep(time.Second)
+					return "v" + k, true, nil
+				})
+				if v != "v"+k || !ok || err != nil {
+					t.Errorf("Do(%s) = %v, %v, %v", k, v, ok, err)
+				}
+			})
+		}
+		synctest.Wait()
+		g.Close() // cancels nothing that ignores its context, but waits for all three
+		wg.Wait()
+		if n := calls.Load(); n != 3 {
+			t.Fatalf("fn ran %d times, want 3: once per key", n)
+		}
+		for i := range g.buckets {
+			if g.buckets[i].calls != nil || g.buckets[i].running != 0 {
+				t.Fatalf("bucket %d still holds a call after Close", i)
+			}
+		}
 	})
 }
