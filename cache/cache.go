@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gosorcery/gosorcery/errors"
+	"github.com/gosorcery/gosorcery/internal/cachetable"
 	"github.com/gosorcery/gosorcery/internal/workq"
 )
 
@@ -58,11 +59,10 @@ type Cache[T any] struct {
 	shards     []shard[T]
 	shardShift uint8
 	seed       maphash.Seed
-	hits       []hitCounters
-	hitMask    uint64
+	hits       cachetable.Counters // by hitFresh, hitStale, ...
 	onEvent    func(Event)
-	policy     *policy[T]  // nil unless MaxObjects > 0
-	full       *fullSet[T] // nil unless FullBackend
+	policy     *cachetable.Policy[item[T]] // nil unless MaxObjects > 0
+	full       *fullSet[T]                 // nil unless FullBackend
 	_          [64]byte
 
 	opts    Options // as given, defaults applied
@@ -146,18 +146,11 @@ func newCache[T any](load LoadFunc[T], loadAll LoadAllFunc[T], opts *Options) (*
 	for nShards < 8*procs && nShards < 64 {
 		nShards <<= 1
 	}
-	// Hit counters are striped per goroutine (see stripeHint): with 32 stripes per
-	// processor, two running goroutines rarely share one.
-	nHits := 64
-	for nHits < 32*procs && nHits < 256 {
-		nHits <<= 1
-	}
 	c := &Cache[T]{
 		shards:       make([]shard[T], nShards),
 		shardShift:   uint8(64 - bits.TrailingZeros(uint(nShards))),
 		seed:         maphash.MakeSeed(),
-		hits:         make([]hitCounters, nHits),
-		hitMask:      uint64(nHits - 1),
+		hits:         cachetable.NewCounters(),
 		onEvent:      o.OnEvent,
 		opts:         o,
 		name:         o.Name,
@@ -177,7 +170,7 @@ func newCache[T any](load LoadFunc[T], loadAll LoadAllFunc[T], opts *Options) (*
 		c.shards[i].init()
 	}
 	if o.MaxObjects > 0 {
-		c.policy = newPolicy[T](o.MaxObjects)
+		c.policy = cachetable.NewPolicy[item[T]](o.MaxObjects)
 	}
 	if o.FullBackend {
 		c.full = c.newFullSet()
@@ -221,17 +214,17 @@ func (c *Cache[T]) Get(ctx context.Context, id string) (v T, found bool, err err
 	}
 	h := maphash.String(c.seed, id)
 	s := &c.shards[h>>c.shardShift]
-	if e := s.table.Load().find(h, id); e != nil {
-		f := e.flags.Load()
+	if e := s.table.Find(h, id); e != nil {
+		f := e.Flags()
 		if f&slowFlags == 0 {
 			if f&flagRef == 0 && c.policy != nil {
-				c.policy.touch(e)
+				c.policy.Touch(e)
 			}
-			c.hits[stripeHint()&c.hitMask].hits.Add(1)
+			c.hits.Add(hitFresh)
 			if c.onEvent != nil {
 				c.emitEntry(EventHit, e)
 			}
-			return e.value, true, nil
+			return e.Value.value, true, nil
 		}
 		return c.serve(ctx, e, f)
 	}
@@ -241,25 +234,24 @@ func (c *Cache[T]) Get(ctx context.Context, id string) (v T, found bool, err err
 // serve answers Get from e, an entry off the fast path (or found under the lock).
 func (c *Cache[T]) serve(ctx context.Context, e *entry[T], f uint32) (v T, found bool, err error) {
 	if f&flagRef == 0 && c.policy != nil {
-		c.policy.touch(e)
+		c.policy.Touch(e)
 	}
-	hc := &c.hits[stripeHint()&c.hitMask]
 	kind := EventHit
 	switch {
 	case f&flagNegative != 0:
-		hc.negativeHits.Add(1)
+		c.hits.Add(hitNegative)
 		if c.onEvent != nil {
 			c.emitEntry(EventNegativeHit, e)
 		}
 		return v, false, nil
 	case f&flagExtended != 0:
-		hc.servedExtended.Add(1)
+		c.hits.Add(hitExtended)
 		kind = EventServedExtended
 	case f&flagStale != 0:
-		hc.staleHits.Add(1)
+		c.hits.Add(hitStale)
 		kind = EventStaleHit
 	default:
-		hc.hits.Add(1)
+		c.hits.Add(hitFresh)
 	}
 	if c.onEvent != nil { // before the refresh starts: its events follow this one
 		c.emitEntry(kind, e)
@@ -267,7 +259,7 @@ func (c *Cache[T]) serve(ctx context.Context, e *entry[T], f uint32) (v T, found
 	if f&flagStale != 0 {
 		c.startRefresh(ctx, e)
 	}
-	return e.value, true, nil
+	return e.Value.value, true, nil
 }
 
 // miss handles a Get that found nothing without the lock.
@@ -280,9 +272,9 @@ func (c *Cache[T]) miss(ctx context.Context, s *shard[T], h uint64, id string) (
 	_, e := s.lookup(h, id)
 	s.mu.Unlock()
 	if e != nil {
-		return c.serve(ctx, e, e.flags.Load())
+		return c.serve(ctx, e, e.Flags())
 	}
-	c.hits[stripeHint()&c.hitMask].misses.Add(1)
+	c.hits.Add(hitMiss)
 	if c.onEvent != nil {
 		c.emit(Event{Kind: EventMiss, ID: id})
 	}
@@ -305,10 +297,10 @@ func (c *Cache[T]) loadMiss(ctx context.Context, s *shard[T], h uint64, id strin
 	epoch, marks, reloads := s.epoch, s.marks, s.reloads
 	s.mu.Unlock()
 	if e != nil { // cached by a load that finished as this one was being started
-		if e.negative() {
+		if negative(e) {
 			return v, false, nil
 		}
-		return e.value, true, nil
+		return e.Value.value, true, nil
 	}
 
 	v, found, err = c.callLoad(ctx, id)
@@ -326,9 +318,9 @@ func (c *Cache[T]) install(ctx context.Context, s *shard[T], h uint64, id string
 	case found:
 		n = c.fresh(h, id, v, now)
 		if err != nil { // degraded: served, re-checked after ErrorRecheck
-			n.flags.Store(flagExtended)
-			n.staleAt, n.expireAt = c.extension(now, now)
-			n.extendedAt = now
+			n.StoreFlags(flagExtended)
+			n.Value.staleAt, n.Value.expireAt = c.extension(now, now)
+			n.Value.extendedAt = now
 		}
 	case err != nil:
 		return
@@ -344,12 +336,12 @@ func (c *Cache[T]) install(ctx context.Context, s *shard[T], h uint64, id string
 	// was "not found", for the same reason. An entry pushed by Set meanwhile wins over the
 	// load.
 	if s.epoch == epoch {
-		if _, cur := s.lookup(h, id); cur == nil || cur.negative() {
+		if _, cur := s.lookup(h, id); cur == nil || negative(cur) {
 			switch {
 			case s.marks == marks:
 				c.put(s, n)
-			case !n.negative():
-				n.flags.Or(flagStale)
+			case !negative(n):
+				n.SetFlags(flagStale)
 				c.put(s, n)
 				if s.reloads != reloads {
 					again = n
@@ -391,21 +383,23 @@ func (c *Cache[T]) succeeded() { c.counters.lastSuccess.Store(c.now() + 1) }
 
 // fresh returns a new entry for a value just loaded or pushed.
 func (c *Cache[T]) fresh(h uint64, id string, v T, now int64) *entry[T] {
-	e := &entry[T]{hash: h, key: id, value: v, loadedAt: now, staleAt: never, expireAt: never, heapIdx: -1}
+	e := newEntry(h, id, v, now)
 	if c.full == nil {
 		if c.lifeStale > 0 {
-			e.staleAt = addClock(now, c.lifeStale)
+			e.Value.staleAt = addClock(now, c.lifeStale)
 		}
 		if c.lifeMax > 0 {
-			e.expireAt = addClock(now, c.lifeMax)
+			e.Value.expireAt = addClock(now, c.lifeMax)
 		}
 	}
 	return e
 }
 
 func (c *Cache[T]) negativeEntry(h uint64, id string, now int64) *entry[T] {
-	e := &entry[T]{hash: h, key: id, loadedAt: now, staleAt: never, expireAt: addClock(now, c.negLife), heapIdx: -1}
-	e.flags.Store(flagNegative)
+	var zero T
+	e := newEntry(h, id, zero, now)
+	e.Value.expireAt = addClock(now, c.negLife)
+	e.StoreFlags(flagNegative)
 	return e
 }
 
@@ -445,20 +439,10 @@ func addClock(t, d int64) int64 {
 	return t + d
 }
 
-// setFlags clears then sets flags of e in one atomic step.
-func setFlags[T any](e *entry[T], clear, set uint32) {
-	for {
-		f := e.flags.Load()
-		if e.flags.CompareAndSwap(f, f&^clear|set) {
-			return
-		}
-	}
-}
-
 // lock takes what a structural change of s needs: the eviction policy's lock, then s.mu.
 func (c *Cache[T]) lock(s *shard[T]) {
 	if c.policy != nil {
-		c.policy.mu.Lock()
+		c.policy.Lock()
 	}
 	s.mu.Lock()
 }
@@ -468,7 +452,7 @@ func (c *Cache[T]) lock(s *shard[T]) {
 // evicted entries, for events.
 func (c *Cache[T]) unlock(s *shard[T]) (evicted []*entry[T]) {
 	evicted = c.release(s)
-	c.kickJanitor(s.minDue.Load())
+	c.kickJanitor(s.minDue())
 	return evicted
 }
 
@@ -479,44 +463,44 @@ func (c *Cache[T]) release(s *shard[T]) (evicted []*entry[T]) {
 	if p == nil {
 		return nil
 	}
-	evicted = p.victims()
+	evicted = p.Victims()
 	for _, e := range evicted {
-		vs := c.shardFor(e.hash)
+		vs := c.shardFor(e.Hash())
 		vs.mu.Lock()
-		if link, cur := vs.lookup(e.hash, e.key); cur == e {
+		if link, cur := vs.lookup(e.Hash(), e.Key()); cur == e {
 			vs.remove(link, e)
 		}
 		vs.mu.Unlock()
-		if !e.negative() {
+		if !negative(e) {
 			c.counters.evicted.Add(1)
 		}
 	}
-	p.mu.Unlock()
+	p.Unlock()
 	return evicted
 }
 
 // put installs n, replacing the entry of its id if there is one. The caller holds
 // c.lock(s).
 func (c *Cache[T]) put(s *shard[T], n *entry[T]) {
-	link, old := s.lookup(n.hash, n.key)
+	link, old := s.lookup(n.Hash(), n.Key())
 	if old != nil {
 		s.replace(link, old, n)
 		if c.policy != nil {
-			c.policy.remove(old)
+			c.policy.Remove(old)
 		}
 	} else {
 		s.insert(n)
 	}
 	if c.policy != nil {
-		c.policy.add(n)
+		c.policy.Add(n)
 	}
 }
 
 // drop removes e; link points at it. The caller holds c.lock(s).
-func (c *Cache[T]) drop(s *shard[T], link *atomic.Pointer[entry[T]], e *entry[T]) {
+func (c *Cache[T]) drop(s *shard[T], link link[T], e *entry[T]) {
 	s.remove(link, e)
 	if c.policy != nil {
-		c.policy.remove(e)
+		c.policy.Remove(e)
 	}
 }
 
@@ -528,16 +512,16 @@ func (c *Cache[T]) Peek(id string) (v T, found bool) {
 	}
 	h := maphash.String(c.seed, id)
 	s := c.shardFor(h)
-	e := s.table.Load().find(h, id)
+	e := s.table.Find(h, id)
 	if e == nil {
 		s.mu.Lock()
 		_, e = s.lookup(h, id)
 		s.mu.Unlock()
 	}
-	if e == nil || e.negative() {
+	if e == nil || negative(e) {
 		return v, false
 	}
-	return e.value, true
+	return e.Value.value, true
 }
 
 // Set caches v for id as a fresh entry, replacing any entry for id, like Asterisk's push of
@@ -579,8 +563,10 @@ func (c *Cache[T]) Expire(id string) {
 func (c *Cache[T]) remove(id string, expire bool) {
 	h := maphash.String(c.seed, id)
 	if c.full != nil {
-		del := &entry[T]{hash: h, key: id, heapIdx: -1}
-		del.flags.Store(flagNegative)
+		var zero T
+		del := newEntry(h, id, zero, 0)
+		del.Value.staleAt, del.Value.expireAt = 0, 0
+		del.StoreFlags(flagNegative)
 		c.fullWrite(del)
 		return
 	}
@@ -592,7 +578,7 @@ func (c *Cache[T]) remove(id string, expire bool) {
 	}
 	s.epoch++
 	c.emitEvicted(c.unlock(s))
-	if expire && e != nil && !e.negative() {
+	if expire && e != nil && !negative(e) {
 		c.counters.expired.Add(1)
 		if c.onEvent != nil {
 			c.emitEntry(EventExpired, e)
@@ -616,7 +602,7 @@ func (c *Cache[T]) ExpireAll() {
 		removed := s.clear(true)
 		if c.policy != nil {
 			for _, e := range removed {
-				c.policy.remove(e)
+				c.policy.Remove(e)
 			}
 		}
 		c.release(s)
@@ -631,12 +617,12 @@ func (c *Cache[T]) countExpired(removed []*entry[T]) {
 		now = c.now()
 	}
 	for _, e := range removed {
-		if e.negative() {
+		if negative(e) {
 			continue
 		}
 		c.counters.expired.Add(1)
 		if c.onEvent != nil {
-			c.emit(Event{Kind: EventExpired, ID: e.key, Age: time.Duration(now - e.loadedAt)})
+			c.emit(Event{Kind: EventExpired, ID: e.Key(), Age: time.Duration(now - e.Value.loadedAt)})
 		}
 	}
 }
@@ -668,7 +654,7 @@ func (c *Cache[T]) MarkStale(id string, reload bool) {
 	s := c.shardFor(h)
 	c.lock(s)
 	link, e := s.lookup(h, id)
-	if e != nil && e.negative() {
+	if e != nil && negative(e) {
 		// A remembered "not found" is forgotten: the object may have been created, and the
 		// next read asks the source.
 		c.drop(s, link, e)
@@ -689,7 +675,7 @@ func (c *Cache[T]) MarkStale(id string, reload bool) {
 		if reload {
 			set |= flagMarkedReload
 		}
-		e.flags.Or(set)
+		e.SetFlags(set)
 		s.reschedule(e)
 	}
 	c.emitEvicted(c.unlock(s))
@@ -717,24 +703,21 @@ func (c *Cache[T]) MarkAllStale() {
 		c.lock(s)
 		s.marks++ // loads running now are cached stale
 		for e := range s.walk {
-			if e.negative() {
+			if negative(e) {
 				negatives = append(negatives, e)
 			} else {
-				e.flags.Or(flagStale | flagMarked)
+				e.SetFlags(flagStale | flagMarked)
 			}
 		}
 		// Remembered "not found" answers are forgotten: the objects may have been created
 		// meanwhile (a bus catch-up calls this after announcements were lost).
 		for _, e := range negatives {
-			link, _ := s.lookup(e.hash, e.key)
+			link, _ := s.lookup(e.Hash(), e.Key())
 			c.drop(s, link, e)
 		}
 		clear(negatives)
 		negatives = negatives[:0]
-		for j := range s.heap {
-			s.heap[j].due = s.heap[j].e.due()
-		}
-		s.heapify()
+		s.heap.Refigure(due[T])
 		c.release(s)
 	}
 }
@@ -779,12 +762,12 @@ func (c *Cache[T]) Populate(ctx context.Context) error {
 		c.lock(s)
 		var gone []*entry[T]
 		for e := range s.walk {
-			if _, ok := keep[e.key]; !ok {
+			if _, ok := keep[e.Key()]; !ok {
 				gone = append(gone, e)
 			}
 		}
 		for _, e := range gone {
-			link, _ := s.lookup(e.hash, e.key)
+			link, _ := s.lookup(e.Hash(), e.Key())
 			c.drop(s, link, e)
 		}
 		s.epoch++
@@ -810,14 +793,11 @@ func (c *Cache[T]) Len() int {
 // find the oldest, one shard at a time.
 func (c *Cache[T]) Stats() Stats {
 	st := Stats{Name: c.name}
-	for i := range c.hits {
-		h := &c.hits[i]
-		st.Hits += h.hits.Load()
-		st.StaleHits += h.staleHits.Load()
-		st.ServedExtended += h.servedExtended.Load()
-		st.NegativeHits += h.negativeHits.Load()
-		st.Misses += h.misses.Load()
-	}
+	st.Hits = c.hits.Sum(hitFresh)
+	st.StaleHits = c.hits.Sum(hitStale)
+	st.ServedExtended = c.hits.Sum(hitExtended)
+	st.NegativeHits = c.hits.Sum(hitNegative)
+	st.Misses = c.hits.Sum(hitMiss)
 	k := &c.counters
 	st.Loads = k.loads.snapshot()
 	st.FullLoads = k.fullLoads.snapshot()
@@ -847,8 +827,8 @@ func (c *Cache[T]) Stats() Stats {
 		st.Extended += int(s.extended.Load())
 		s.mu.Lock()
 		for e := range s.walk {
-			if e.loadedAt < oldest && !e.negative() {
-				oldest = e.loadedAt
+			if e.Value.loadedAt < oldest && !negative(e) {
+				oldest = e.Value.loadedAt
 			}
 		}
 		s.mu.Unlock()
@@ -906,7 +886,7 @@ func (c *Cache[T]) Close() error {
 		c.release(s)
 	}
 	if c.policy != nil {
-		c.policy.reset()
+		c.policy.Reset()
 	}
 	return err
 }
@@ -918,7 +898,7 @@ func (c *Cache[T]) emit(ev Event) {
 }
 
 func (c *Cache[T]) emitEntry(kind EventKind, e *entry[T]) {
-	c.emit(Event{Kind: kind, ID: e.key, Age: time.Duration(c.now() - e.loadedAt)})
+	c.emit(Event{Kind: kind, ID: e.Key(), Age: time.Duration(c.now() - e.Value.loadedAt)})
 }
 
 func (c *Cache[T]) emitEvicted(evicted []*entry[T]) {
@@ -926,7 +906,7 @@ func (c *Cache[T]) emitEvicted(evicted []*entry[T]) {
 		return
 	}
 	for _, e := range evicted {
-		if !e.negative() {
+		if !negative(e) {
 			c.emitEntry(EventEvicted, e)
 		}
 	}

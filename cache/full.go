@@ -88,7 +88,7 @@ func (g *fullGen[T]) shard(c *Cache[T], h uint64) *shard[T] { return &g.shards[h
 // find looks id up in g: lock-free, and confirmed under the shard's lock when it misses.
 func (g *fullGen[T]) find(c *Cache[T], h uint64, id string) *entry[T] {
 	s := g.shard(c, h)
-	if e := s.table.Load().find(h, id); e != nil {
+	if e := s.table.Find(h, id); e != nil {
 		return e
 	}
 	s.mu.Lock()
@@ -126,7 +126,7 @@ func (c *Cache[T]) fullGet(ctx context.Context, id string) (v T, found bool, err
 		if c.closed.Load() {
 			return v, false, errors.ErrClosed
 		}
-		c.hits[stripeHint()&c.hitMask].misses.Add(1)
+		c.hits.Add(hitMiss)
 		if c.onEvent != nil {
 			c.emit(Event{Kind: EventMiss, ID: id})
 		}
@@ -137,29 +137,28 @@ func (c *Cache[T]) fullGet(ctx context.Context, id string) (v T, found bool, err
 		if e = g.find(c, h, id); e == nil {
 			return v, false, nil
 		}
-		return e.value, true, nil
+		return e.Value.value, true, nil
 	}
-	hc := &c.hits[stripeHint()&c.hitMask]
 	kind := EventHit
 	switch {
 	case e == nil:
-		hc.negativeHits.Add(1)
+		c.hits.Add(hitNegative)
 		kind = EventNegativeHit
 	case !g.complete: // pushed by Set before the first whole load
-		hc.hits.Add(1)
+		c.hits.Add(hitFresh)
 	case g.extended.Load():
-		hc.servedExtended.Add(1)
+		c.hits.Add(hitExtended)
 		kind = EventServedExtended
 	case g.stale.Load():
-		hc.staleHits.Add(1)
+		c.hits.Add(hitStale)
 		kind = EventStaleHit
 	default:
-		hc.hits.Add(1)
+		c.hits.Add(hitFresh)
 	}
 	if c.onEvent != nil { // before the refresh starts: its events follow this one
 		ev := Event{Kind: kind, ID: id}
 		if e != nil {
-			ev.Age = time.Duration(c.now() - e.loadedAt)
+			ev.Age = time.Duration(c.now() - e.Value.loadedAt)
 		}
 		c.emit(ev)
 	}
@@ -169,13 +168,13 @@ func (c *Cache[T]) fullGet(ctx context.Context, id string) (v T, found bool, err
 	if e == nil {
 		return v, false, nil
 	}
-	return e.value, true, nil
+	return e.Value.value, true, nil
 }
 
 // fullPeek is Peek in full-backend mode.
 func (c *Cache[T]) fullPeek(id string) (v T, found bool) {
 	if e := c.full.cur.Load().find(c, maphash.String(c.seed, id), id); e != nil {
-		return e.value, true
+		return e.Value.value, true
 	}
 	return v, false
 }
@@ -272,11 +271,11 @@ func (c *Cache[T]) publish(g *fullGen[T]) {
 
 // writeGen applies one write (an entry, or a deletion) to g. The caller holds full.mu.
 func (c *Cache[T]) writeGen(g *fullGen[T], w *entry[T]) {
-	s := g.shard(c, w.hash)
+	s := g.shard(c, w.Hash())
 	s.mu.Lock()
-	link, old := s.lookup(w.hash, w.key)
+	link, old := s.lookup(w.Hash(), w.Key())
 	switch {
-	case w.negative():
+	case negative(w):
 		if old != nil {
 			s.remove(link, old)
 		}
@@ -475,7 +474,7 @@ func (c *Cache[T]) All(ctx context.Context) ([]Entry[T], error) {
 		s := &g.shards[i]
 		s.mu.Lock()
 		for e := range s.walk {
-			out = append(out, Entry[T]{ID: e.key, Value: e.value})
+			out = append(out, Entry[T]{ID: e.Key(), Value: e.Value.value})
 		}
 		s.mu.Unlock()
 	}

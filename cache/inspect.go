@@ -156,14 +156,13 @@ func (c *Cache[T]) List(opts *ListOptions) (EntryPage, error) {
 	for shard < len(shards) && len(page.Entries) < o.Limit && budget > 0 {
 		s := &shards[shard]
 		s.mu.Lock()
-		if s.count == 0 {
+		if s.table.Len() == 0 {
 			v = 0 // nothing to walk: an empty shard costs no budget
 		} else {
-			t := s.table.Load()
-			mask := uint64(len(t.buckets) - 1)
+			mask := s.table.Mask()
 			for {
 				budget--
-				for e := t.buckets[v&mask].Load(); e != nil; e = e.next.Load() {
+				for e := range s.table.Bucket(v) {
 					info := c.info(e, now, fs)
 					if o.State == 0 || info.State == o.State {
 						page.Entries = append(page.Entries, info)
@@ -244,8 +243,8 @@ func (c *Cache[T]) setClocks() (setTimes, []shard[T]) {
 
 // info describes e at now. The caller holds e's shard's mu.
 func (c *Cache[T]) info(e *entry[T], now int64, fs setTimes) EntryInfo {
-	f := e.flags.Load()
-	staleAt, expireAt, extAt := e.staleAt, e.expireAt, e.extendedAt
+	f := e.Flags()
+	staleAt, expireAt, extAt := e.Value.staleAt, e.Value.expireAt, e.Value.extendedAt
 	refreshing := f&flagRefreshing != 0
 	if fs.full && f&flagNegative == 0 {
 		staleAt, expireAt, extAt = fs.staleAt, fs.expireAt, fs.extSince
@@ -258,10 +257,10 @@ func (c *Cache[T]) info(e *entry[T], now int64, fs setTimes) EntryInfo {
 		}
 	}
 	info := EntryInfo{
-		ID:         e.key,
+		ID:         e.Key(),
 		Refreshing: refreshing,
-		LoadedAt:   c.clockTime(e.loadedAt),
-		Age:        time.Duration(now - e.loadedAt),
+		LoadedAt:   c.clockTime(e.Value.loadedAt),
+		Age:        time.Duration(now - e.Value.loadedAt),
 		StaleAt:    c.clockTime(staleAt),
 		ExpiresAt:  c.clockTime(expireAt),
 	}

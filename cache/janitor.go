@@ -85,39 +85,42 @@ func (c *Cache[T]) runJanitor() {
 
 // expireShard applies the deadlines of s that passed by now and returns its next one.
 func (c *Cache[T]) expireShard(s *shard[T], now int64, events *[]Event) int64 {
-	if s.minDue.Load() > now {
-		return s.minDue.Load()
+	if s.minDue() > now {
+		return s.minDue()
 	}
 	c.lock(s)
-	for len(s.heap) > 0 && s.heap[0].due <= now {
-		e := s.heap[0].e
-		if e.expireAt > now {
-			e.flags.Or(flagStale)
+	for {
+		e, due := s.heap.First()
+		if due > now {
+			break
+		}
+		if e.Value.expireAt > now {
+			e.SetFlags(flagStale)
 			s.reschedule(e)
 			continue
 		}
-		if e.flags.Load()&flagRefreshing != 0 {
+		if e.Flags()&flagRefreshing != 0 {
 			// A refresh of e is queued or running: its answer decides, not the clock (a
 			// failure extends e). Only the StaleIfError cap ends it sooner.
-			if limit := c.serveLimit(e.loadedAt); limit > now {
-				e.expireAt = limit
+			if limit := c.serveLimit(e.Value.loadedAt); limit > now {
+				e.Value.expireAt = limit
 				s.reschedule(e)
 				continue
 			}
 		}
-		if link, cur := s.lookup(e.hash, e.key); cur == e {
+		if link, cur := s.lookup(e.Hash(), e.Key()); cur == e {
 			c.drop(s, link, e)
 		} else {
-			s.unschedule(e) // not reachable: an entry leaves the heap as it leaves the table
+			s.heap.Unschedule(e) // not reachable: an entry leaves the heap as it leaves the table
 		}
-		if !e.negative() {
+		if !negative(e) {
 			c.counters.expired.Add(1)
 			if c.onEvent != nil {
-				*events = append(*events, Event{Kind: EventExpired, ID: e.key, Age: time.Duration(now - e.loadedAt)})
+				*events = append(*events, Event{Kind: EventExpired, ID: e.Key(), Age: time.Duration(now - e.Value.loadedAt)})
 			}
 		}
 	}
-	next := s.minDue.Load()
+	next := s.minDue()
 	evicted := c.release(s)
 	c.emitEvicted(evicted)
 	return next

@@ -28,16 +28,16 @@ type refresher[T any] struct {
 // running already.
 func (c *Cache[T]) startRefresh(ctx context.Context, e *entry[T]) {
 	for {
-		f := e.flags.Load()
+		f := e.Flags()
 		if f&(flagStale|flagRefreshing) != flagStale {
 			return
 		}
-		if e.flags.CompareAndSwap(f, f|flagRefreshing) {
+		if e.CompareAndSwapFlags(f, f|flagRefreshing) {
 			break
 		}
 	}
 	if !c.enqueueRefresh(refreshJob[T]{ctx: ctx, e: e}) {
-		e.flags.And(^flagRefreshing)
+		e.ClearFlags(flagRefreshing)
 	}
 }
 
@@ -76,9 +76,9 @@ func (c *Cache[T]) waitRefresh() { c.refresh.q.Wait() }
 // refreshEntry reloads e and applies the answer: found replaces it, not found removes it,
 // an error (or a degraded answer) keeps it and extends its life.
 func (c *Cache[T]) refreshEntry(ctx context.Context, e *entry[T]) {
-	s := c.shardFor(e.hash)
+	s := c.shardFor(e.Hash())
 	s.mu.Lock()
-	_, cur := s.lookup(e.hash, e.key)
+	_, cur := s.lookup(e.Hash(), e.Key())
 	s.mu.Unlock()
 	if cur != e {
 		return // replaced or removed while queued: nothing to refresh
@@ -86,28 +86,28 @@ func (c *Cache[T]) refreshEntry(ctx context.Context, e *entry[T]) {
 
 	// From here on the load reads what the source holds now: the marks made so far are
 	// answered by this refresh. A mark made while it loads asks for another.
-	e.flags.And(^(flagMarked | flagMarkedReload))
-	v, found, err := c.callLoad(ctx, e.key)
+	e.ClearFlags(flagMarked | flagMarkedReload)
+	v, found, err := c.callLoad(ctx, e.Key())
 	now := c.now()
-	ev := Event{ID: e.key, Age: time.Duration(now - e.loadedAt)}
+	ev := Event{ID: e.Key(), Age: time.Duration(now - e.Value.loadedAt)}
 	expired := false
 
 	c.lock(s)
-	link, cur := s.lookup(e.hash, e.key)
+	link, cur := s.lookup(e.Hash(), e.Key())
 	if cur != e {
 		// Replaced (Set, a newer load) or removed (Delete, expiry) while loading: the newer
 		// state of the cache wins over this answer.
 		c.emitEvicted(c.unlock(s))
 		return
 	}
-	marks := e.flags.Load()
+	marks := e.Flags()
 	var again *entry[T]
 	switch {
 	case found && err == nil:
-		n := c.fresh(e.hash, e.key, v, now)
+		n := c.fresh(e.Hash(), e.Key(), v, now)
 		if marks&flagMarked != 0 {
 			// Marked stale while loading: the answer may predate the change announced.
-			n.flags.Store(flagStale)
+			n.StoreFlags(flagStale)
 			if marks&flagMarkedReload != 0 {
 				again = n
 			}
@@ -117,7 +117,7 @@ func (c *Cache[T]) refreshEntry(ctx context.Context, e *entry[T]) {
 		c.counters.refreshUpdated.Add(1)
 	case err == nil:
 		if c.negLife > 0 && marks&flagMarked == 0 {
-			c.put(s, c.negativeEntry(e.hash, e.key, now))
+			c.put(s, c.negativeEntry(e.Hash(), e.Key(), now))
 		} else {
 			c.drop(s, link, e)
 		}
@@ -134,7 +134,7 @@ func (c *Cache[T]) refreshEntry(ctx context.Context, e *entry[T]) {
 	if c.onEvent != nil {
 		c.emit(ev)
 		if expired {
-			c.emit(Event{Kind: EventExpired, ID: e.key, Age: ev.Age})
+			c.emit(Event{Kind: EventExpired, ID: e.Key(), Age: ev.Age})
 		}
 	}
 	c.emitEvicted(evicted)
@@ -146,14 +146,14 @@ func (c *Cache[T]) refreshEntry(ctx context.Context, e *entry[T]) {
 // extend keeps e past a failed refresh at now: it goes stale again after ErrorRecheck and
 // expires LifetimeMaximum from now, both capped by StaleIfError. It reports whether the cap
 // has passed, in which case e was removed. The caller holds c.lock(s); link points at e.
-func (c *Cache[T]) extend(s *shard[T], link *atomic.Pointer[entry[T]], e *entry[T], now int64) (expired bool) {
-	if e.flags.Load()&flagExtended == 0 {
+func (c *Cache[T]) extend(s *shard[T], link link[T], e *entry[T], now int64) (expired bool) {
+	if e.Flags()&flagExtended == 0 {
 		s.extended.Add(1)
-		e.extendedAt = now
+		e.Value.extendedAt = now
 	}
-	setFlags(e, flagStale|flagRefreshing, flagExtended)
-	e.staleAt, e.expireAt = c.extension(e.loadedAt, now)
-	if e.expireAt <= now {
+	e.UpdateFlags(flagStale|flagRefreshing, flagExtended)
+	e.Value.staleAt, e.Value.expireAt = c.extension(e.Value.loadedAt, now)
+	if e.Value.expireAt <= now {
 		c.drop(s, link, e)
 		c.counters.expired.Add(1)
 		return true

@@ -229,8 +229,8 @@ func (c *Cache[T]) restoreSnapshot() {
 		if err == nil {
 			if tv, ok := v.(T); ok {
 				h := maphash.String(c.seed, it.id)
-				e := &entry[T]{hash: h, key: it.id, value: tv, staleAt: never, expireAt: never, heapIdx: -1}
-				e.loadedAt = c.cacheClock(it.loaded, now)
+				e := newEntry(h, it.id, tv, 0)
+				e.Value.loadedAt = c.cacheClock(it.loaded, now)
 				entries = append(entries, e)
 				continue
 			}
@@ -267,19 +267,19 @@ func (c *Cache[T]) restoreSnapshot() {
 func (c *Cache[T]) restoreEntries(entries []*entry[T], now int64) int {
 	if c.policy != nil {
 		// Over MaxObjects, the least recently loaded go first.
-		slices.SortFunc(entries, func(a, b *entry[T]) int { return cmp.Compare(a.loadedAt, b.loadedAt) })
+		slices.SortFunc(entries, func(a, b *entry[T]) int { return cmp.Compare(a.Value.loadedAt, b.Value.loadedAt) })
 	}
 	n := 0
 	for _, e := range entries {
-		_, expireAt := c.extension(e.loadedAt, now)
+		_, expireAt := c.extension(e.Value.loadedAt, now)
 		if expireAt <= now {
 			continue // past its StaleIfError cap: it would not be served
 		}
-		e.staleAt, e.expireAt = now, expireAt
-		e.flags.Store(flagStale)
-		s := c.shardFor(e.hash)
+		e.Value.staleAt, e.Value.expireAt = now, expireAt
+		e.StoreFlags(flagStale)
+		s := c.shardFor(e.Hash())
 		c.lock(s)
-		if _, dup := s.lookup(e.hash, e.key); dup == nil { // a file holds each id once; the first wins
+		if _, dup := s.lookup(e.Hash(), e.Key()); dup == nil { // a file holds each id once; the first wins
 			c.put(s, e)
 			n++
 		}
@@ -308,8 +308,8 @@ func (c *Cache[T]) restoreSet(entries []*entry[T], meta snapMeta, whole bool, no
 	}
 	n := 0
 	for _, e := range entries {
-		s := g.shard(c, e.hash)
-		if _, dup := s.lookup(e.hash, e.key); dup == nil {
+		s := g.shard(c, e.Hash())
+		if _, dup := s.lookup(e.Hash(), e.Key()); dup == nil {
 			s.insert(e)
 			n++
 		}
@@ -456,7 +456,7 @@ func (c *Cache[T]) collectSnapshot() (entries []*entry[T], meta snapMeta, gen ui
 		s.mu.Lock()
 		gen += s.gen.Load()
 		for e := range s.walk {
-			if e.negative() || (c.full == nil && e.expireAt <= now) {
+			if negative(e) || (c.full == nil && e.Value.expireAt <= now) {
 				continue
 			}
 			entries = append(entries, e)
@@ -489,15 +489,15 @@ func (c *Cache[T]) writeSnapshotFile(entries []*entry[T], meta *snapMeta) (bad, 
 	enc := newSnapEncoder(f)
 	var failed int
 	for _, e := range entries {
-		b, merr := sn.marshal(e.value)
+		b, merr := sn.marshal(e.Value.value)
 		if merr != nil {
 			if failed == 0 {
-				bad = errors.Errorf("object %q: %w", e.key, merr)
+				bad = errors.Errorf("object %q: %w", e.Key(), merr)
 			}
 			failed++
 			continue
 		}
-		enc.add(e.key, c.wallClock(e.loadedAt), b)
+		enc.add(e.Key(), c.wallClock(e.Value.loadedAt), b)
 	}
 	if failed > 0 {
 		meta.complete = false

@@ -4,7 +4,6 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
-	"unsafe"
 )
 
 // EventKind says what happened in an [Event].
@@ -135,16 +134,14 @@ type Stats struct {
 	LastSnapshot     time.Time // when the last snapshot file was written; zero if none
 }
 
-// hitCounters are the counters written by Get, striped so that goroutines on different
-// processors mostly write different cache lines.
-type hitCounters struct {
-	hits           atomic.Uint64
-	staleHits      atomic.Uint64
-	servedExtended atomic.Uint64
-	negativeHits   atomic.Uint64
-	misses         atomic.Uint64
-	_              [128 - 5*8]byte // one stripe per pair of cache lines (adjacent-line prefetch)
-}
+// The counters of Get, striped per goroutine in Cache.hits: every Get counts in one.
+const (
+	hitFresh = iota
+	hitStale
+	hitExtended
+	hitNegative
+	hitMiss
+)
 
 // counters are written off the hit path.
 type counters struct {
@@ -165,15 +162,4 @@ func (l *loadCounters) snapshot() LoadStats {
 		Errors:   l.errors.Load(),
 		Degraded: l.degraded.Load(),
 	}
-}
-
-// stripeHint returns a number that is stable for a goroutine and differs between
-// goroutines, without synchronisation: a Fibonacci hash of the goroutine's stack address,
-// whose top bits are the best mixed. Stacks are at least 2 KiB apart, so the low 11 bits
-// of the address are dropped first. (A goroutine whose stack moves changes stripes, which
-// is harmless.)
-func stripeHint() uint64 {
-	var x byte
-	a := uint64(uintptr(unsafe.Pointer(&x))) >> 11
-	return (a * 0x9E3779B97F4A7C15) >> 56
 }

@@ -55,17 +55,17 @@ func (c *Cache[T]) Lookup(ctx context.Context, id string) (v T, found bool, m Mi
 	}
 	h := maphash.String(c.seed, id)
 	s := &c.shards[h>>c.shardShift]
-	if e := s.table.Load().find(h, id); e != nil {
-		f := e.flags.Load()
+	if e := s.table.Find(h, id); e != nil {
+		f := e.Flags()
 		if f&slowFlags == 0 {
 			if f&flagRef == 0 && c.policy != nil {
-				c.policy.touch(e)
+				c.policy.Touch(e)
 			}
-			c.hits[stripeHint()&c.hitMask].hits.Add(1)
+			c.hits.Add(hitFresh)
 			if c.onEvent != nil {
 				c.emitEntry(EventHit, e)
 			}
-			return e.value, true, Miss{}
+			return e.Value.value, true, Miss{}
 		}
 		v, found, _ = c.serve(ctx, e, f)
 		return v, found, Miss{}
@@ -85,10 +85,10 @@ func (c *Cache[T]) lookupMiss(ctx context.Context, s *shard[T], h uint64, id str
 	m = Miss{epoch: s.epoch, marks: s.marks, reloads: s.reloads, missed: true}
 	s.mu.Unlock()
 	if e != nil {
-		v, found, _ = c.serve(ctx, e, e.flags.Load())
+		v, found, _ = c.serve(ctx, e, e.Flags())
 		return v, found, Miss{}
 	}
-	c.hits[stripeHint()&c.hitMask].misses.Add(1)
+	c.hits.Add(hitMiss)
 	if c.onEvent != nil {
 		c.emit(Event{Kind: EventMiss, ID: id})
 	}
@@ -156,16 +156,16 @@ func (c *Cache[T]) SetDegraded(id string, v T) {
 	c.lock(s)
 	link, cur := s.lookup(h, id)
 	expired := false
-	if cur != nil && !cur.negative() {
+	if cur != nil && !negative(cur) {
 		// A refresh queued or running stays so: extend clears the flag it holds.
-		refreshing := cur.flags.Load() & flagRefreshing
+		refreshing := cur.Flags() & flagRefreshing
 		if expired = c.extend(s, link, cur, now); !expired {
-			cur.flags.Or(refreshing)
+			cur.SetFlags(refreshing)
 		}
 	} else {
 		n := c.fresh(h, id, v, now)
-		n.flags.Store(flagExtended)
-		n.staleAt, n.expireAt = c.extension(now, now)
+		n.StoreFlags(flagExtended)
+		n.Value.staleAt, n.Value.expireAt = c.extension(now, now)
 		c.put(s, n)
 	}
 	evicted := c.unlock(s)

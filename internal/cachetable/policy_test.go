@@ -1,4 +1,4 @@
-package cache
+package cachetable
 
 import (
 	"container/list"
@@ -9,10 +9,10 @@ import (
 
 // checkList verifies the policy's list against its own bookkeeping: the links agree in both
 // directions, n counts the entries, and contains holds for exactly the entries in it.
-func checkList[T any](t *testing.T, p *policy[T], all []*entry[T]) []string {
+func checkList[T any](t *testing.T, p *Policy[T], all []*Entry[T]) []string {
 	t.Helper()
 	var forward []string
-	var prev *entry[T]
+	var prev *Entry[T]
 	for e := p.head; e != nil; e = e.lruNext {
 		if e.lruPrev != prev {
 			t.Fatalf("%s: lruPrev is %v, want %v", e.key, keyOf(e.lruPrev), keyOf(prev))
@@ -46,7 +46,7 @@ func checkList[T any](t *testing.T, p *policy[T], all []*entry[T]) []string {
 	return forward
 }
 
-func keyOf[T any](e *entry[T]) string {
+func keyOf[T any](e *Entry[T]) string {
 	if e == nil {
 		return "<nil>"
 	}
@@ -60,28 +60,28 @@ func TestPolicyListMatchesModel(t *testing.T) {
 	for seed := range uint64(20) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			m := newLRUModel(8)
-			p := newPolicy[int](8)
+			p := NewPolicy[int](8)
 			rng := rand.New(rand.NewPCG(seed, 1))
-			var all []*entry[int]
+			var all []*Entry[int]
 			for step := range 3000 {
 				p.mu.Lock()
 				switch op := rng.IntN(10); {
 				case op < 4 || len(all) == 0: // a new entry
-					e := &entry[int]{key: fmt.Sprintf("e%d", step)}
+					e := &Entry[int]{key: fmt.Sprintf("e%d", step)}
 					all = append(all, e)
-					p.add(e)
+					p.Add(e)
 					m.add(e)
 				case op < 5: // remove any entry, in the list or not
 					e := all[rng.IntN(len(all))]
-					p.remove(e)
+					p.Remove(e)
 					m.remove(e)
 				case op < 8: // a read of an entry whose reference bit is clear
-					if e := all[rng.IntN(len(all))]; e.flags.Load()&flagRef == 0 {
-						p.touch(e)
+					if e := all[rng.IntN(len(all))]; e.flags.Load()&Referenced == 0 {
+						p.Touch(e)
 						m.touch(e)
 					}
 				default:
-					got, want := keys(p.victims()), keys(m.victims())
+					got, want := keys(p.Victims()), keys(m.victims())
 					if fmt.Sprint(got) != fmt.Sprint(want) {
 						t.Fatalf("step %d: victims %v, model %v", step, got, want)
 					}
@@ -102,16 +102,16 @@ func TestPolicyListMatchesModel(t *testing.T) {
 type lruModel struct {
 	max     int
 	l       *list.List // front: most recently used
-	elems   map[*entry[int]]*list.Element
-	ref     map[*entry[int]]bool
-	pending []*entry[int]
+	elems   map[*Entry[int]]*list.Element
+	ref     map[*Entry[int]]bool
+	pending []*Entry[int]
 }
 
 func newLRUModel(max int) *lruModel {
-	return &lruModel{max: max, l: list.New(), elems: map[*entry[int]]*list.Element{}, ref: map[*entry[int]]bool{}}
+	return &lruModel{max: max, l: list.New(), elems: map[*Entry[int]]*list.Element{}, ref: map[*Entry[int]]bool{}}
 }
 
-func (m *lruModel) touch(e *entry[int]) {
+func (m *lruModel) touch(e *Entry[int]) {
 	m.ref[e] = true
 	m.pending = append(m.pending, e)
 }
@@ -126,27 +126,27 @@ func (m *lruModel) drain() {
 	m.pending = nil
 }
 
-func (m *lruModel) add(e *entry[int]) {
+func (m *lruModel) add(e *Entry[int]) {
 	m.drain()
 	m.elems[e] = m.l.PushFront(e)
 }
 
-func (m *lruModel) remove(e *entry[int]) {
+func (m *lruModel) remove(e *Entry[int]) {
 	if el, ok := m.elems[e]; ok {
 		m.l.Remove(el)
 		delete(m.elems, e)
 	}
 }
 
-func (m *lruModel) victims() []*entry[int] {
+func (m *lruModel) victims() []*Entry[int] {
 	if m.l.Len() <= m.max {
 		return nil
 	}
 	m.drain()
-	var out []*entry[int]
+	var out []*Entry[int]
 	for chances := m.l.Len(); m.l.Len() > m.max; {
 		el := m.l.Back()
-		e := el.Value.(*entry[int])
+		e := el.Value.(*Entry[int])
 		if chances > 0 && m.ref[e] {
 			chances--
 			m.ref[e] = false
@@ -162,12 +162,12 @@ func (m *lruModel) victims() []*entry[int] {
 func (m *lruModel) order() []string {
 	var out []string
 	for el := m.l.Front(); el != nil; el = el.Next() {
-		out = append(out, el.Value.(*entry[int]).key)
+		out = append(out, el.Value.(*Entry[int]).key)
 	}
 	return out
 }
 
-func keys[T any](es []*entry[T]) []string {
+func keys[T any](es []*Entry[T]) []string {
 	out := make([]string, len(es))
 	for i, e := range es {
 		out[i] = e.key
@@ -178,23 +178,76 @@ func keys[T any](es []*entry[T]) []string {
 // TestPolicyResetUnlinksEntries: after reset (Close), removing an entry that was in the
 // list, as a refresh finishing late does, leaves the new list intact.
 func TestPolicyResetUnlinksEntries(t *testing.T) {
-	p := newPolicy[int](4)
-	old := []*entry[int]{{key: "a"}, {key: "b"}, {key: "c"}}
+	p := NewPolicy[int](4)
+	old := []*Entry[int]{{key: "a"}, {key: "b"}, {key: "c"}}
 	p.mu.Lock()
 	for _, e := range old {
-		p.add(e)
+		p.Add(e)
 	}
 	p.mu.Unlock()
-	p.reset()
+	p.Reset()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fresh := &entry[int]{key: "d"}
-	p.add(fresh)
+	fresh := &Entry[int]{key: "d"}
+	p.Add(fresh)
 	for _, e := range old {
-		p.remove(e)
+		p.Remove(e)
 	}
 	all := append(old, fresh)
 	if got := checkList(t, p, all); fmt.Sprint(got) != "[d]" {
 		t.Fatalf("list after reset and late removals: %v, want [d]", got)
+	}
+}
+
+// TestReadsAreAppliedInTheOrderTheyHappenedAcrossStripes: alice is read, then the
+// goroutine's stack moves and bob is read: bob's record lands in a stripe that is drained
+// before alice's, and the sequence numbers still put alice first.
+func TestReadsAreAppliedInTheOrderTheyHappenedAcrossStripes(t *testing.T) {
+	p := NewPolicy[int](2)
+	alice, bob, carol := NewEntry(1, "alice", 1), NewEntry(2, "bob", 2), NewEntry(3, "carol", 3)
+	p.Lock()
+	p.Add(alice)
+	p.Add(bob)
+	p.Unlock()
+	record := func(stripe int, e *Entry[int]) {
+		e.SetFlags(Referenced)
+		b := &p.bufs[stripe]
+		i := b.n.Add(1) - 1
+		b.slots[i].seq.Store(p.seq.Add(1))
+		b.slots[i].e.Store(e)
+	}
+	record(1, alice)
+	record(0, bob)
+	p.Lock()
+	defer p.Unlock()
+	p.Add(carol)
+	if got := keys(p.Victims()); fmt.Sprint(got) != "[alice]" {
+		t.Fatalf("victims %v, want [alice]: alice was read before bob", got)
+	}
+}
+
+// TestFullAccessBufferDropsRecordsWithoutLosingEntries: more first reads than the
+// buffers hold drop records, never entries, and every entry stays in the list.
+func TestFullAccessBufferDropsRecordsWithoutLosingEntries(t *testing.T) {
+	n := 2 * accessSlots * 256
+	p := NewPolicy[int](2 * n)
+	all := make([]*Entry[int], n)
+	p.Lock()
+	for i := range all {
+		all[i] = NewEntry(uint64(i), fmt.Sprint(i), i)
+		p.Add(all[i])
+	}
+	p.Unlock()
+	for _, e := range all {
+		p.Touch(e)
+	}
+	p.Lock()
+	defer p.Unlock()
+	p.Add(NewEntry(0, "one more", 0)) // applies what was buffered
+	if p.Len() != n+1 {
+		t.Fatalf("the list holds %d entries, want %d", p.Len(), n+1)
+	}
+	if v := p.Victims(); len(v) != 0 {
+		t.Fatalf("%d victims under the maximum", len(v))
 	}
 }
