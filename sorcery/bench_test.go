@@ -1,10 +1,13 @@
 package sorcery_test
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -52,6 +55,49 @@ func BenchmarkRetrieveByHand(b *testing.B) {
 			if _, err := codec.Decode(r); err != nil {
 				b.Fatal(err)
 			}
+		}
+	})
+}
+
+// floorCtx is the least a context that Close can cancel costs: the caller's, plus a state
+// word, in one allocation per call.
+type floorCtx struct {
+	context.Context
+	state atomic.Int32
+}
+
+// BenchmarkRetrieveFloor is BenchmarkRetrieveByHand plus the least that DESIGN.md's walk
+// must add to it, written by hand: a context Close can cancel (one allocation), and a lock
+// taken twice around a count of the running calls that Close could wait for. It neither
+// finds a running call by id nor counts the wizard call, so it is below what the contract
+// needs.
+// It puts a floor under the cost of BenchmarkTypeRetrieveMemory, which also counts the call
+// and walks the chain.
+func BenchmarkRetrieveFloor(b *testing.B) {
+	codec, err := sorcery.NewCodec[Endpoint](nil)
+	require.NoError(b, err)
+	w := memory.New()
+	w.Put(rec("alice", "context", "internal", "allow", "ulaw", "allow", "alaw", "direct_media", "no"))
+	parent := b.Context()
+	var mu sync.Mutex
+	running := 0
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			ctx := &floorCtx{Context: parent}
+			mu.Lock()
+			running++
+			mu.Unlock()
+			r, found, err := w.Retrieve(ctx, "alice")
+			if !found || err != nil {
+				b.Fatal(found, err)
+			}
+			if _, err := codec.Decode(r); err != nil {
+				b.Fatal(err)
+			}
+			mu.Lock()
+			running--
+			mu.Unlock()
 		}
 	})
 }
