@@ -47,6 +47,11 @@ type fullSet[T any] struct {
 	marked, markedReload atomic.Bool
 
 	loads flight.Group[struct{}, *fullGen[T]] // coalesces whole-set loads
+
+	// beforeSwap, when set by a test before the cache is used, is called by startSetRefresh
+	// between its first check that the set is due and the swap of the refreshing flag: the
+	// window in which another refresh may answer.
+	beforeSwap func()
 }
 
 // fullGen is one generation of the whole set.
@@ -420,7 +425,13 @@ func (c *Cache[T]) expireSet(now int64, events *[]Event) int64 {
 func (c *Cache[T]) startSetRefresh(ctx context.Context, g *fullGen[T]) {
 	f := c.full
 	due := func() bool { return g == nil || f.cur.Load() == g && g.stale.Load() }
-	if !due() || f.refreshing.Load() || !f.refreshing.CompareAndSwap(false, true) {
+	if !due() || f.refreshing.Load() {
+		return
+	}
+	if f.beforeSwap != nil {
+		f.beforeSwap()
+	}
+	if !f.refreshing.CompareAndSwap(false, true) {
 		return
 	}
 	// Checked again once the flag is ours: a refresh that answered between the first check
