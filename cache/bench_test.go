@@ -2,7 +2,6 @@ package cache_test
 
 import (
 	"context"
-	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -35,14 +34,8 @@ func BenchmarkGetHit(b *testing.B) {
 		{"lifetimes", &cache.Options{LifetimeStale: time.Hour, LifetimeMaximum: 24 * time.Hour}},
 		{"bounded", &cache.Options{MaxObjects: 2 * benchKeys, LifetimeStale: time.Hour, LifetimeMaximum: 24 * time.Hour}},
 		{"events", &cache.Options{LifetimeStale: time.Hour, OnEvent: func(cache.Event) {}}},
-		{"snapshot", &cache.Options{LifetimeStale: time.Hour, Snapshot: &cache.SnapshotOptions{Path: "snapshot"}}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			if tc.opts != nil && tc.opts.Snapshot != nil {
-				o := *tc.opts
-				o.Snapshot = &cache.SnapshotOptions{Path: filepath.Join(b.TempDir(), "bench.snap")}
-				tc.opts = &o
-			}
 			c, err := cache.New(loadLen, tc.opts)
 			if err != nil {
 				b.Fatal(err)

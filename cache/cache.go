@@ -69,7 +69,6 @@ type Cache[T any] struct {
 	name    string
 	load    LoadFunc[T]
 	loadAll LoadAllFunc[T]
-	snap    *snapshotter // nil unless Options.Snapshot
 
 	// Lifetimes in clock units (nanoseconds); 0 means off.
 	lifeStale, lifeMax, staleIfError, recheck, negLife int64
@@ -135,9 +134,6 @@ func newCache[T any](load LoadFunc[T], loadAll LoadAllFunc[T], opts *Options) (*
 	}
 	if o.Snapshot != nil {
 		sn := *o.Snapshot // the caller's stays as it was
-		if sn.Interval == 0 {
-			sn.Interval = DefaultSnapshotInterval
-		}
 		o.Snapshot = &sn
 	}
 
@@ -178,16 +174,8 @@ func newCache[T any](load LoadFunc[T], loadAll LoadAllFunc[T], opts *Options) (*
 	}
 	c.closeCtx, c.cancelClose = context.WithCancel(context.Background())
 	c.refresh.q = workq.New(o.RefreshWorkers, c.runRefresh)
-	if o.Snapshot != nil {
-		c.snap = newSnapshotter[T](o.Snapshot)
-		c.restoreSnapshot()
-	}
 	if c.lifeStale > 0 || c.lifeMax > 0 || c.recheck > 0 || c.negLife > 0 {
 		c.startJanitor()
-	}
-	if c.snap != nil {
-		c.wg.Add(1)
-		go c.runSnapshots()
 	}
 	return c, nil
 }
@@ -836,30 +824,19 @@ func (c *Cache[T]) Stats() Stats {
 	if oldest != never {
 		st.OldestAge = time.Duration(c.now() - oldest)
 	}
-	if sn := c.snap; sn != nil {
-		st.SnapshotWrites = sn.writes.Load()
-		st.SnapshotErrors = sn.failures.Load()
-		st.SnapshotRestored = int(sn.restored.Load())
-		if last := sn.last.Load(); last != 0 {
-			st.LastSnapshot = time.Unix(0, last)
-		}
-	}
 	return st
 }
 
 // Close stops the cache: it cancels running loads and refreshes, waits for every goroutine
-// of the cache to return, writes the last snapshot (with Options.Snapshot, when the cache
-// changed since the last one), and empties it. Later calls of Get, Populate and All return
+// of the cache to return, and empties it. Later calls of Get, Populate and All return
 // [errors.ErrClosed]; Set, Delete and the other writes do nothing. The first Close returns
-// nil, or the error of the last snapshot's write; later ones return [errors.ErrClosed].
-// Close waits for the cache's own goroutines, so it must not be called from a LoadFunc or
-// from Options.OnEvent.
+// nil; later ones return [errors.ErrClosed]. A snapshot of the cache (package
+// cache/snapshot) must be closed first, so that it writes what the cache held. Close waits
+// for the cache's own goroutines, so it must not be called from a LoadFunc or from
+// Options.OnEvent.
 func (c *Cache[T]) Close() error {
 	if !c.closed.CompareAndSwap(false, true) {
 		return errors.ErrClosed
-	}
-	if c.snap != nil {
-		close(c.snap.stop)
 	}
 	c.closeRefresh()
 	c.cancelClose()
@@ -872,10 +849,6 @@ func (c *Cache[T]) Close() error {
 	c.stopJanitor()
 	c.wg.Wait()
 	c.waitRefresh()
-	var err error
-	if c.snap != nil {
-		err = c.closeSnapshot()
-	}
 	if c.full != nil {
 		c.closeSet()
 	}
@@ -888,7 +861,7 @@ func (c *Cache[T]) Close() error {
 	if c.policy != nil {
 		c.policy.Reset()
 	}
-	return err
+	return nil
 }
 
 // emit delivers ev to OnEvent, which the caller checked is set.

@@ -26,12 +26,13 @@
 //
 // # Snapshot
 //
-// With Options.Snapshot, the cache writes its last-known-good objects to a file,
-// periodically and on Close, atomically and with mode 0600, and a cache made later from the
-// same file — after a restart during an outage of the source — starts from it: the objects
-// are restored stale, served at once and refreshed on their first read, expiring as after a
-// failed refresh. A file that cannot be read or decoded is reported ([EventSnapshotError])
-// and ignored. See [SnapshotOptions] and docs/snapshot.md.
+// Package cache/snapshot keeps a cache's last-known-good objects in a file, periodically
+// and when it is closed, so that a process restarted during an outage of its source serves
+// what it served before: the objects are restored stale, served at once and refreshed on
+// their first read, expiring as after a failed refresh. It is built on the cache's public
+// API: [Cache.Version], [Cache.Export], [Cache.Restore] and [Cache.RestoreSet] exist for
+// it. Options.Snapshot only carries the file and interval of sorcery.conf for the owner to
+// act on. See docs/snapshot.md.
 //
 // # Concurrency
 //
@@ -54,11 +55,8 @@
 // answer, which may predate the change, is cached stale, and with reload refreshed again at
 // once (see [Cache.MarkStale]).
 //
-// The snapshot writer, when there is one, is another goroutine of the cache; it takes each
-// shard's lock only to collect the entries, never while it encodes or writes.
-//
 // Close cancels the running loads and refreshes, waits for every goroutine of the cache to
-// return, writes the last snapshot, and empties it; later Gets return [errors.ErrClosed].
+// return, and empties it; later Gets return [errors.ErrClosed].
 //
 // # Zero values
 //

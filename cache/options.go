@@ -76,15 +76,19 @@ type Options struct {
 	// in a queue. 0 means DefaultRefreshWorkers.
 	RefreshWorkers int
 
-	// Snapshot, when not nil, makes the cache keep its last-known-good objects in a file,
-	// written periodically and on Close, and restore them, stale, when it is made: see
-	// [SnapshotOptions]. Nil means no file.
+	// Snapshot, when not nil, asks the owner to keep the cache's last-known-good objects in
+	// a file with package cache/snapshot, as sorcery's AddCache does (snapshot_file,
+	// snapshot_interval). The cache only carries the setting, as for ExpireOnReload: a
+	// snapshot needs a codec of T, which Options, not generic, cannot hold. Nil means no
+	// file.
 	Snapshot *SnapshotOptions
 
 	// OnEvent, when not nil, is called for every cache event (hits included) on the
 	// goroutine that caused it, never with a lock of the cache held, so it may call the
 	// cache. It must be fast and safe for concurrent use. nil means no events (and no
-	// clock reading on hits).
+	// clock reading on hits). It is the one sink of the cache's events: a snapshot of the
+	// cache (package cache/snapshot) reports its own, EventSnapshotRestored and
+	// EventSnapshotError, through it too.
 	OnEvent func(Event)
 }
 
@@ -102,7 +106,7 @@ type Options struct {
 // refresh_workers (a whole number). They set the [Options] fields of the same meaning.
 // snapshot_file (a path, which cannot contain a comma; relative to the working directory)
 // and snapshot_interval (a duration as above; it needs snapshot_file) set
-// Options.Snapshot's Path and Interval. Values are read by the same rules as the codec's and
+// Options.Snapshot's Path and Interval, for the cache's owner to act on. Values are read by the same rules as the codec's and
 // the config wizard's (docs/asterisk.md, "Values").
 //
 // An empty string gives the zero Options. An empty name=, a negative or non-numeric
@@ -224,10 +228,25 @@ func (o *Options) validate() error {
 		return invalidf("cache %q: negative duration", o.Name)
 	case o.FullBackend && o.MaxObjects > 0:
 		return invalidf("cache %q: full_backend_cache cannot be combined with maximum_objects", o.Name)
-	case o.Snapshot != nil:
-		return o.Snapshot.validate(o.Name)
+	case o.Snapshot != nil && o.Snapshot.Path == "":
+		return invalidf("cache %q: snapshot: no file", o.Name)
+	case o.Snapshot != nil && o.Snapshot.Interval < 0:
+		return invalidf("cache %q: snapshot: negative interval", o.Name)
 	}
 	return nil
+}
+
+// SnapshotOptions is where and how often the owner of a cache keeps its snapshot (see
+// Options.Snapshot): the settings of sorcery.conf's snapshot_file and snapshot_interval.
+// The cache checks that Path is set and Interval not negative; package cache/snapshot does
+// the rest (docs/snapshot.md).
+type SnapshotOptions struct {
+	// Path is the snapshot file. Required.
+	Path string
+
+	// Interval is how often the snapshot is written, when the cache changed since the last
+	// write. 0 means the default of package cache/snapshot (a minute).
+	Interval time.Duration
 }
 
 // invalidError is a configuration error: its message says what is wrong, and it matches

@@ -39,14 +39,15 @@ const (
 	EventExpired
 	// EventEvicted means an entry was evicted to keep the cache within MaxObjects.
 	EventEvicted
-	// EventSnapshotRestored means the cache was made from its snapshot file (see
-	// [SnapshotOptions]): Objects objects were restored, stale; Age is the age of the file.
+	// EventSnapshotRestored means the cache was restored from its snapshot file (package
+	// cache/snapshot, which reports through Options.OnEvent): Objects objects were
+	// restored, stale; Age is the age of the file.
 	EventSnapshotRestored
 	// EventSnapshotError means the snapshot file could not be read or written, or some
 	// objects could not be decoded from it or encoded into it; Err says what and where. A
-	// file that cannot be read is ignored: the cache starts without it. Failures of
-	// [Cache.Snapshot] and of the last write by [Cache.Close] are returned to their caller
-	// instead.
+	// file that cannot be read is ignored: the cache goes on without it. Failures of a
+	// restore, a write on demand and the last write by the snapshot's Close are returned
+	// to their caller instead.
 	EventSnapshotError
 )
 
@@ -127,10 +128,12 @@ type Stats struct {
 	LastSuccess       time.Time     // last load or refresh the source answered without error; zero if none
 	Complete          bool          // full-backend mode: a whole set is loaded
 
-	// With Options.Snapshot:
+	// A snapshot's counters: Cache.Stats leaves them zero, the cache knowing nothing of its
+	// snapshot; the owner of one (package cache/snapshot's Snapshot.Stats) fills them in,
+	// as sorcery's Stats does.
 	SnapshotWrites   uint64    // snapshot files written
 	SnapshotErrors   uint64    // snapshot files that could not be read or written, or that left objects out
-	SnapshotRestored int       // objects restored from the snapshot when the cache was made
+	SnapshotRestored int       // objects restored from the snapshot
 	LastSnapshot     time.Time // when the last snapshot file was written; zero if none
 }
 

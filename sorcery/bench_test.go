@@ -124,7 +124,7 @@ func BenchmarkCacheSnapshot100k(b *testing.B) {
 	b.Run("write", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			require.NoError(b, typ.Cache().Snapshot())
+			require.NoError(b, typ.Snapshot().Write(b.Context()))
 		}
 		fi, err := os.Stat(path)
 		require.NoError(b, err)
@@ -135,7 +135,7 @@ func BenchmarkCacheSnapshot100k(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			s, typ := open()
-			if got := typ.Cache().Stats().SnapshotRestored; got != n {
+			if got := typ.Snapshot().Stats().Restored; got != n {
 				b.Fatalf("restored %d objects", got)
 			}
 			s.Close()

@@ -3,10 +3,10 @@ package sorcery
 import (
 	"context"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/gosorcery/gosorcery/cache"
+	"github.com/gosorcery/gosorcery/cache/snapshot"
 	"github.com/gosorcery/gosorcery/errors"
 )
 
@@ -33,30 +33,37 @@ type CacheEvent struct {
 // order, every cache skipped, as Asterisk's memory_cache refresh retrieves through the whole
 // sorcery; what they find is pushed to the type's other caches. A nil opts means the zero
 // cache.Options: objects cached until evicted or expired by hand. An empty Name names the
-// layer "cache" ("cache#2" for a second one); opts.OnEvent, when set, is called before the
-// type's Hooks.Cache.
+// layer "cache" ("cache#2" for a second one).
+//
+// The cache's events go to one sink, its Options.OnEvent, which the layer forwards: to
+// opts.OnEvent when set, then to the type's Hooks.Cache, and, for a snapshot's events, to the
+// logger. None of them is called with a lock of the type held.
 //
 // In full-backend mode the cache holds the whole set, loaded by a search of every wizard
 // with no conditions; a load during which a wizard fails is a failed load (the previous set
 // is kept), never a partial set.
 //
-// With opts.Snapshot, the cache keeps its objects in a file and starts from it (see
-// cache.SnapshotOptions). When its Marshal and Unmarshal are nil, the objects are stored as
-// the records the type's codec encodes them to, so that they come back exactly as the
-// wizards would decode them. A snapshot that cannot be read or written is logged as a
-// warning, a restore at Info. The events of a restore reach opts.OnEvent and Hooks.Cache once
-// the cache is in the chain and AddCache no longer holds the type's lock.
+// With opts.Snapshot (snapshot_file, snapshot_interval), the layer keeps the cache's objects
+// in that file with package cache/snapshot, stored as the records the type's codec encodes
+// them to, so that they come back exactly as the wizards would decode them. A path that is
+// not a regular file fails AddCache at once. The snapshot is restored once the cache is in
+// the chain and the type's lock is released; a snapshot that cannot be read is ignored. A
+// snapshot's trouble is logged as a warning, a restore at Info; [Sorcery.Stats] reports its
+// counters with the cache's, and [Type.Snapshot] returns it. Close writes it a last time.
 func (t *Type[T]) AddCache(opts *cache.Options) error {
-	var later deferred
-	err := t.addCache(opts, &later)
-	later.release()
-	return err
+	l, err := t.addCache(opts)
+	if err != nil || l.snap == nil {
+		return err
+	}
+	// Reported through the cache's sink, which logs it: a file that cannot be read does
+	// not fail AddCache, the cache goes on without it.
+	l.snap.Restore(context.Background())
+	return nil
 }
 
-// addCache does the work of AddCache under t.mu. The events the cache emits while it is made
-// (its snapshot's restore) are held in later, to be delivered once t.mu is released, so that
-// hooks and loggers never run under it.
-func (t *Type[T]) addCache(opts *cache.Options, later *deferred) error {
+// addCache does the work of AddCache under t.mu: it makes the cache (and its snapshot,
+// not restored yet) and puts it in the chain.
+func (t *Type[T]) addCache(opts *cache.Options) (*layer[T], error) {
 	var o cache.Options
 	if opts != nil {
 		o = *opts
@@ -64,7 +71,7 @@ func (t *Type[T]) addCache(opts *cache.Options, later *deferred) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed.Load() {
-		return errors.ErrClosed
+		return nil, errors.ErrClosed
 	}
 	name := o.Name
 	if name == "" {
@@ -74,48 +81,16 @@ func (t *Type[T]) addCache(opts *cache.Options, later *deferred) error {
 		}
 		o.Name = name
 	} else if t.hasLayer(name) {
-		return errors.Errorf("%s: add cache: name %q already in the chain: %w", t.name, name, errors.ErrExists)
+		return nil, errors.Errorf("%s: add cache: name %q already in the chain: %w", t.name, name, errors.ErrExists)
 	}
 	l := &layer[T]{name: name}
-	// Cache events go to the user's OnEvent and the type's hooks. Without either, no callback
-	// is installed: the hit path stays the bare cache lookup. (A failed refresh is a failed
-	// walk of the wizards, which warns on its own.)
+	// Cache events go to the user's OnEvent, the type's hooks and, for a snapshot's, the
+	// logger. Without any of them, no callback is installed: the hit path stays the bare
+	// cache lookup. (A failed refresh is a failed walk of the wizards, which warns on its
+	// own.)
 	userEvent, hook := o.OnEvent, t.s.opts.Hooks.Cache
-	switch {
-	case hook != nil:
-		o.OnEvent = func(ev cache.Event) {
-			if isSnapshotEvent(ev.Kind) {
-				later.run(func() { t.cacheEvent(userEvent, hook, ev) })
-				return
-			}
-			t.cacheEvent(userEvent, hook, ev)
-		}
-	case userEvent != nil && o.Snapshot != nil:
-		o.OnEvent = func(ev cache.Event) {
-			if isSnapshotEvent(ev.Kind) {
-				later.run(func() { userEvent(ev) })
-				return
-			}
-			userEvent(ev)
-		}
-	case userEvent != nil:
-		o.OnEvent = userEvent
-	}
-	if o.Snapshot != nil {
-		sn := *o.Snapshot // the caller's stays as it was
-		if sn.Marshal == nil && sn.Unmarshal == nil {
-			sn.Marshal, sn.Unmarshal = t.snapshotCodec()
-		}
-		userSnapshotEvent := sn.OnEvent
-		sn.OnEvent = func(ev cache.Event) {
-			later.run(func() {
-				if userSnapshotEvent != nil {
-					userSnapshotEvent(ev)
-				}
-				t.logSnapshotEvent(ev)
-			})
-		}
-		o.Snapshot = &sn
+	if hook != nil || o.Snapshot != nil {
+		o.OnEvent = func(ev cache.Event) { t.cacheEvent(userEvent, hook, ev) }
 	}
 	load := t.loadFor(l)
 	loadAll := func(ctx context.Context) ([]cache.Entry[T], error) {
@@ -130,28 +105,31 @@ func (t *Type[T]) addCache(opts *cache.Options, later *deferred) error {
 	}
 	c, err := cache.NewFull(load, loadAll, &o)
 	if err != nil {
-		return errors.Errorf("%s: add cache: %w", t.name, err)
+		return nil, errors.Errorf("%s: add cache: %w", t.name, err)
+	}
+	if so := o.Snapshot; so != nil {
+		// New checks the path and starts the periodic writes; it reads nothing and calls
+		// no user code.
+		l.snap, err = snapshot.New(c, so.Path, &snapshot.Options[T]{Interval: so.Interval, Codec: snapshotCodec[T]{t}})
+		if err != nil {
+			c.Close()
+			return nil, errors.Errorf("%s: add cache: %w", t.name, err)
+		}
 	}
 	l.cache = c
 	t.append(l)
-	return nil
+	return l, nil
 }
 
-// cacheEvent delivers ev to the user's OnEvent, then to the type's hook.
+// cacheEvent delivers ev to the user's OnEvent, then to the type's hook, then logs it if
+// it is a snapshot's.
 func (t *Type[T]) cacheEvent(userEvent func(cache.Event), hook func(CacheEvent), ev cache.Event) {
 	if userEvent != nil {
 		userEvent(ev)
 	}
-	hook(CacheEvent{Type: t.name, Event: ev})
-}
-
-func isSnapshotEvent(k cache.EventKind) bool {
-	return k == cache.EventSnapshotRestored || k == cache.EventSnapshotError
-}
-
-// logSnapshotEvent logs a cache snapshot's trouble as a warning (rate-limited with the type's
-// others), its restore at Info.
-func (t *Type[T]) logSnapshotEvent(ev cache.Event) {
+	if hook != nil {
+		hook(CacheEvent{Type: t.name, Event: ev})
+	}
 	switch ev.Kind {
 	case cache.EventSnapshotError:
 		t.warnf("cache snapshot error", "cache", ev.Cache, "err", ev.Err)
@@ -161,35 +139,16 @@ func (t *Type[T]) logSnapshotEvent(ev cache.Event) {
 	}
 }
 
-// deferred holds calls back until release, then makes them at once. A nil *deferred is not
-// usable; the zero deferred holds.
-type deferred struct {
-	mu       sync.Mutex // guards calls and released
-	calls    []func()
-	released bool
-}
-
-// run calls f now if d was released, or at its release.
-func (d *deferred) run(f func()) {
-	d.mu.Lock()
-	if !d.released {
-		d.calls = append(d.calls, f)
-		d.mu.Unlock()
-		return
+// Snapshot returns the snapshot of the type's first cache layer (the one [Type.Cache]
+// returns), for a write on demand or its counters, or nil when that layer keeps none (see
+// AddCache). The type owns it: Close closes it.
+func (t *Type[T]) Snapshot() *snapshot.Snapshot[T] {
+	for _, l := range t.layers() {
+		if l.cache != nil {
+			return l.snap
+		}
 	}
-	d.mu.Unlock()
-	f()
-}
-
-// release makes the calls held, in order, and lets later ones through.
-func (d *deferred) release() {
-	d.mu.Lock()
-	calls := d.calls
-	d.calls, d.released = nil, true
-	d.mu.Unlock()
-	for _, f := range calls {
-		f()
-	}
+	return nil
 }
 
 // Cache returns the type's first cache layer, for administration (expire, mark stale,

@@ -2,6 +2,7 @@ package sorcery_test
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -174,7 +175,7 @@ func snapshotWriterProcess(t *testing.T) {
 		require.True(t, found)
 		require.Equal(t, wantEndpoint(t, typ.Codec(), i, "v1"), e)
 	}
-	require.Equal(t, uint64(0), typ.Cache().Stats().SnapshotErrors)
+	require.Equal(t, uint64(0), s.Stats().Types[0].Caches[0].SnapshotErrors)
 	require.NoError(t, s.Close())
 }
 
@@ -184,9 +185,9 @@ func snapshotReaderProcess(t *testing.T) {
 	n, err := strconv.Atoi(os.Getenv(envSnapshotObjects))
 	require.NoError(t, err)
 	var log lockedBuffer
-	_, typ := snapshotSorcery(t, os.Getenv(envSnapshotFile), os.Getenv(envSnapshotURL), slog.New(slog.NewTextHandler(&log, nil)))
+	s, typ := snapshotSorcery(t, os.Getenv(envSnapshotFile), os.Getenv(envSnapshotURL), slog.New(slog.NewTextHandler(&log, nil)))
 	ctx := t.Context()
-	st := typ.Cache().Stats()
+	st := s.Stats().Types[0].Caches[0]
 	require.Equal(t, n, st.SnapshotRestored)
 	require.Equal(t, uint64(0), st.SnapshotErrors)
 	assert.Contains(t, log.String(), "level=INFO msg=\"sorcery: cache restored from its snapshot\" type=endpoint cache=cache objects="+strconv.Itoa(n))
@@ -235,8 +236,12 @@ func TestCacheSnapshotKeepsObjectsAsTheCodecSeesThem(t *testing.T) {
 		_, _, err := typ.Retrieve(ctx, fmt.Sprintf("ep%04d", i))
 		require.NoError(t, err)
 	}
-	assert.Nil(t, opts.Snapshot.Marshal, "AddCache changed the caller's options")
+	assert.Nil(t, opts.OnEvent, "AddCache changed the caller's options")
 	require.NoError(t, s.Close())
+	file, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Contains(t, string(file), "s3cr=t;0,v1", "the objects are not stored as the records the codec makes")
+	assert.NotContains(t, string(file), `"Context"`, "the objects were stored as JSON, not as the type's records")
 
 	_, typ2, src2 := cached(t, opts, sorcery.Hooks{})
 	src2.SetError(errors.ErrUnavailable)
@@ -286,6 +291,78 @@ func TestCacheSnapshotTroubleIsLoggedAndReachesHooksOnceTheCacheIsInTheChain(t *
 	assert.Contains(t, log.String(), path)
 }
 
+func TestSnapshotEventsReachOnEventAndHooksWithNoLockHeld(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "endpoint.snap")
+	// A first process leaves a snapshot of one object.
+	first, typ, src := cached(t, &cache.Options{Snapshot: &cache.SnapshotOptions{Path: path}}, sorcery.Hooks{})
+	src.Put(snapEndpoint(1, "v1"))
+	_, _, err := typ.Retrieve(t.Context(), "ep0001")
+	require.NoError(t, err)
+	require.NoError(t, first.Close())
+
+	var (
+		mu       sync.Mutex
+		userSaw  []cache.EventKind
+		hooksSaw []cache.EventKind
+		typ2     *sorcery.Type[Endpoint]
+	)
+	// Both call back into the type: under the type's lock, AddCache would deadlock.
+	callBack := func() {
+		typ2.Cache().Len()
+		typ2.Snapshot().Stats()
+		_, _, _ = typ2.Retrieve(context.Background(), "ep0001")
+		_ = typ2.AddCache(&cache.Options{Name: "second"})
+	}
+	s := sorcery.New(&sorcery.Options{Logger: quiet(), Hooks: sorcery.Hooks{Cache: func(ev sorcery.CacheEvent) {
+		if ev.Kind != cache.EventSnapshotRestored {
+			return
+		}
+		callBack()
+		mu.Lock()
+		hooksSaw = append(hooksSaw, ev.Kind)
+		mu.Unlock()
+	}}})
+	defer s.Close()
+	typ2, err = sorcery.Register[Endpoint](s, "endpoint", nil)
+	require.NoError(t, err)
+	opts := &cache.Options{Snapshot: &cache.SnapshotOptions{Path: path}, OnEvent: func(ev cache.Event) {
+		if ev.Kind != cache.EventSnapshotRestored {
+			return
+		}
+		callBack()
+		mu.Lock()
+		userSaw = append(userSaw, ev.Kind)
+		mu.Unlock()
+	}}
+	done := make(chan error, 1)
+	go func() { done <- typ2.AddCache(opts) }()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("AddCache deadlocked: a snapshot event was delivered under the type's lock")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []cache.EventKind{cache.EventSnapshotRestored}, userSaw, "the cache's OnEvent, the one sink, did not get the restore")
+	assert.Equal(t, []cache.EventKind{cache.EventSnapshotRestored}, hooksSaw, "Hooks.Cache did not get the restore")
+	st := s.Stats().Types[0].Caches[0]
+	assert.Equal(t, 1, st.SnapshotRestored, "the snapshot's counters are not in the type's stats")
+}
+
+func TestCacheSnapshotPathThatIsNotARegularFileFailsAddCache(t *testing.T) {
+	dir := t.TempDir()
+	s := sorcery.New(&sorcery.Options{Logger: quiet()})
+	defer s.Close()
+	typ, err := sorcery.Register[Endpoint](s, "endpoint", nil)
+	require.NoError(t, err)
+	err = s.Apply("endpoint/cache", "memory_cache", "snapshot_file="+dir)
+	require.ErrorIs(t, err, errors.ErrInvalid)
+	assert.ErrorContains(t, err, dir)
+	assert.ErrorContains(t, err, "is not a regular file (a directory)")
+	assert.Nil(t, typ.Cache(), "a cache whose snapshot was refused was left in the chain")
+}
+
 func TestCacheSnapshotTroubleIsLoggedWithoutHooks(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "endpoint.snap")
 	require.NoError(t, os.WriteFile(path, []byte("GSORCSNP\x07\x00\x00\x00"), 0o600))
@@ -298,5 +375,6 @@ func TestCacheSnapshotTroubleIsLoggedWithoutHooks(t *testing.T) {
 	assert.Contains(t, log.String(), `level=WARN msg="sorcery: cache snapshot error" cache=cache`)
 	assert.Contains(t, log.String(), "version 7, this release reads version 1")
 	assert.Contains(t, log.String(), "type=endpoint")
-	assert.Equal(t, uint64(1), typ.Cache().Stats().SnapshotErrors)
+	assert.Equal(t, uint64(1), s.Stats().Types[0].Caches[0].SnapshotErrors)
+	assert.Equal(t, uint64(1), typ.Snapshot().Stats().Errors)
 }

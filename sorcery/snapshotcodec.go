@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"slices"
 
+	"github.com/gosorcery/gosorcery/cache/snapshot"
 	"github.com/gosorcery/gosorcery/errors"
 )
 
@@ -14,28 +15,29 @@ import (
 // snapshot.
 const snapshotRecordV1 = 1
 
-// snapshotCodec returns the Marshal and Unmarshal of a cache snapshot that stores objects as
-// the records the type's codec encodes them to.
-func (t *Type[T]) snapshotCodec() (marshal func(any) ([]byte, error), unmarshal func([]byte) (any, error)) {
-	marshal = func(v any) ([]byte, error) {
-		obj, ok := v.(T)
-		if !ok {
-			return nil, errors.Errorf("%s: snapshot of a %T: %w", t.name, v, errors.ErrInvalid)
-		}
-		rec, err := t.codec.Encode(obj)
-		if err != nil {
-			return nil, err
-		}
-		return appendSnapshotRecord(nil, rec), nil
+// snapshotCodec is the codec of a cache snapshot that stores objects as the records the
+// type's codec encodes them to.
+type snapshotCodec[T any] struct{ t *Type[T] }
+
+var _ snapshot.Codec[int] = snapshotCodec[int]{}
+
+// Marshal encodes v as the record the type's codec makes of it.
+func (c snapshotCodec[T]) Marshal(v T) ([]byte, error) {
+	rec, err := c.t.codec.Encode(v)
+	if err != nil {
+		return nil, err
 	}
-	unmarshal = func(b []byte) (any, error) {
-		rec, err := parseSnapshotRecord(b)
-		if err != nil {
-			return nil, errors.Errorf("%s: snapshot record: %w", t.name, err)
-		}
-		return t.codec.Decode(rec)
+	return appendSnapshotRecord(nil, rec), nil
+}
+
+// Unmarshal decodes a record written by Marshal with the type's codec.
+func (c snapshotCodec[T]) Unmarshal(b []byte) (T, error) {
+	rec, err := parseSnapshotRecord(b)
+	if err != nil {
+		var zero T
+		return zero, errors.Errorf("%s: snapshot record: %w", c.t.name, err)
 	}
-	return marshal, unmarshal
+	return c.t.codec.Decode(rec)
 }
 
 func appendSnapshotRecord(b []byte, r Record) []byte {

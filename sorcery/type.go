@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gosorcery/gosorcery/cache"
+	"github.com/gosorcery/gosorcery/cache/snapshot"
 	"github.com/gosorcery/gosorcery/errors"
 	"github.com/gosorcery/gosorcery/internal/flight"
 )
@@ -55,9 +56,10 @@ type Type[T any] struct {
 // layer is one element of a chain: a wizard, or a cache.
 type layer[T any] struct {
 	name     string
-	wizard   Wizard          // nil for a cache
-	writer   Writer          // nil when the wizard cannot be written or is mapped read-only
-	cache    *cache.Cache[T] // nil for a wizard
+	wizard   Wizard                // nil for a cache
+	writer   Writer                // nil when the wizard cannot be written or is mapped read-only
+	cache    *cache.Cache[T]       // nil for a wizard
+	snap     *snapshot.Snapshot[T] // the cache's snapshot; nil without one
 	counters wizardCounters
 }
 
@@ -481,7 +483,13 @@ func (t *Type[T]) stats() TypeStats {
 	ts := TypeStats{Name: t.name, Degraded: t.degraded.Load()}
 	for _, l := range t.layers() {
 		if l.cache != nil {
-			ts.Caches = append(ts.Caches, l.cache.Stats())
+			cs := l.cache.Stats()
+			if l.snap != nil {
+				ss := l.snap.Stats()
+				cs.SnapshotWrites, cs.SnapshotErrors = ss.Writes, ss.Errors
+				cs.SnapshotRestored, cs.LastSnapshot = ss.Restored, ss.Last
+			}
+			ts.Caches = append(ts.Caches, cs)
 			continue
 		}
 		ts.Wizards = append(ts.Wizards, l.counters.snapshot(l.name))
@@ -508,6 +516,11 @@ func (t *Type[T]) close() error {
 	for _, l := range ls {
 		if l.cache == nil {
 			continue
+		}
+		if l.snap != nil { // first: it writes what the cache holds
+			if err := l.snap.Close(); err != nil && !errors.Is(err, errors.ErrClosed) {
+				errs = append(errs, err)
+			}
 		}
 		if err := l.cache.Close(); err != nil && !errors.Is(err, errors.ErrClosed) {
 			errs = append(errs, err)

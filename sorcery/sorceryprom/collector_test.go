@@ -168,7 +168,7 @@ func TestCollectorExportsSnapshotCounters(t *testing.T) {
 		src.Put(sorcery.Record{ID: "alice"})
 		_, _, err = aors.Retrieve(t.Context(), "alice")
 		require.NoError(t, err)
-		require.NoError(t, aors.Cache().Snapshot())
+		require.NoError(t, aors.Snapshot().Write(t.Context()))
 		time.Sleep(30 * time.Second)
 		reg := prometheus.NewPedanticRegistry()
 		require.NoError(t, reg.Register(sorceryprom.NewCollector(s, nil)))

@@ -1,4 +1,4 @@
-package cache
+package snapshot
 
 import (
 	"bufio"
@@ -16,7 +16,7 @@ import (
 //
 //	header   magic "GSORCSNP" (8 bytes), version uint32 = 1
 //	entries  each: loaded int64 (Unix nanoseconds of the entry's last successful load),
-//	         id length, id, value length, value (the Marshal function's bytes)
+//	         id length, id, value length, value (the Codec's bytes)
 //	trailer  entry count uint64, flags uint32 (bit 0: a complete full-backend set),
 //	         written int64 (Unix nanoseconds), set loaded int64 (Unix nanoseconds of the
 //	         full-backend set's last whole load; 0 otherwise),

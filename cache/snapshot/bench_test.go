@@ -1,4 +1,4 @@
-package cache_test
+package snapshot_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gosorcery/gosorcery/cache"
+	"github.com/gosorcery/gosorcery/cache/snapshot"
 )
 
 // benchEndpoint is an object of the size of a PJSIP endpoint as a provisioning service
@@ -34,10 +35,15 @@ const benchSnapshotObjects = 100_000
 // BenchmarkSnapshot100k writes and restores the snapshot of 100,000 endpoints encoded with
 // encoding/json (the default).
 func BenchmarkSnapshot100k(b *testing.B) {
+	ctx := context.Background()
 	path := filepath.Join(b.TempDir(), "endpoint.snap")
 	load := func(ctx context.Context, id string) (benchEndpoint, bool, error) { return benchEndpoint{}, false, nil }
-	opts := &cache.Options{LifetimeStale: time.Minute, LifetimeMaximum: time.Hour, Snapshot: &cache.SnapshotOptions{Path: path}}
+	opts := &cache.Options{LifetimeStale: time.Minute, LifetimeMaximum: time.Hour}
 	c, err := cache.New(load, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap, err := snapshot.New(c, path, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -49,7 +55,7 @@ func BenchmarkSnapshot100k(b *testing.B) {
 	b.Run("write", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if err := c.Snapshot(); err != nil {
+			if err := snap.Write(ctx); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -59,9 +65,10 @@ func BenchmarkSnapshot100k(b *testing.B) {
 		}
 		b.ReportMetric(float64(fi.Size())/(1<<20), "MiB")
 	})
-	if err := c.Close(); err != nil {
+	if err := snap.Close(); err != nil {
 		b.Fatal(err)
 	}
+	c.Close()
 
 	b.Run("restore", func(b *testing.B) {
 		b.ReportAllocs()
@@ -70,10 +77,15 @@ func BenchmarkSnapshot100k(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if n := r.Stats().SnapshotRestored; n != benchSnapshotObjects {
-				b.Fatalf("restored %d objects", n)
+			rs, err := snapshot.New(r, path, nil)
+			if err != nil {
+				b.Fatal(err)
 			}
-			r.Close() // writes nothing: nothing changed
+			if n, err := rs.Restore(ctx); err != nil || n != benchSnapshotObjects {
+				b.Fatalf("restored %d objects: %v", n, err)
+			}
+			rs.Close() // writes nothing: nothing changed
+			r.Close()
 		}
 	})
 }
