@@ -112,7 +112,7 @@ func (c *Cache[T]) Restore(id string, v T, loaded time.Time) bool {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		g := f.cur.Load()
-		if g.complete || f.loading || g.find(c, h, id) != nil {
+		if g.complete || g.find(c, h, id) != nil {
 			return false
 		}
 		c.writeGen(g, e)
@@ -139,10 +139,12 @@ func (c *Cache[T]) Restore(id string, v T, loaded time.Time) bool {
 // yields its objects with the times of their last successful loads. The set is stale,
 // answering at once (absent ids included) and refreshed on its first read, and expires as
 // if a refresh of it had just failed (see [Cache.Restore]). Objects pushed into the cache
-// since it was made (Set) are kept over the restored ones. It returns the number of objects
-// installed: 0, and nothing installed, without full-backend mode, once a whole load has
-// answered or while one runs (its answer is newer), when the set is past its StaleIfError
-// cap, or after Close.
+// since it was made (Set) are kept over the restored ones. A whole load running meanwhile
+// (a first read while the source hangs) is not waited for: its answer, if it comes,
+// replaces the restored set, and its failure extends it. RestoreSet returns the number of
+// objects installed: 0, and nothing installed, without full-backend mode, once a whole load
+// has answered (its answer is newer), when the set is past its StaleIfError cap, or after
+// Close.
 func (c *Cache[T]) RestoreSet(set time.Time, objs func(yield func(id string, v T, loaded time.Time) bool)) int {
 	f := c.full
 	if f == nil || c.closed.Load() {
@@ -167,7 +169,7 @@ func (c *Cache[T]) RestoreSet(set time.Time, objs func(yield func(id string, v T
 
 	f.mu.Lock()
 	old := f.cur.Load()
-	if old.complete || f.loading || c.closed.Load() {
+	if old.complete || c.closed.Load() {
 		f.mu.Unlock()
 		return 0
 	}

@@ -210,8 +210,8 @@ func (s *Sorcery) Stats() Stats {
 	return st
 }
 
-// Close stops every type: pending observer calls are delivered, caches stop (writing their
-// last snapshot, when they keep one), and wizards that are io.Closers are closed (a Sorcery
+// Close stops every type: pending observer calls are delivered, caches stop (their
+// snapshots, when they keep one, first write the last snapshot), and wizards that are io.Closers are closed (a Sorcery
 // owns the wizards added to it). The first Close returns the joined errors of that; later
 // calls return errors.ErrClosed.
 func (s *Sorcery) Close() error {

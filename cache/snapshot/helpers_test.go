@@ -28,6 +28,7 @@ type source struct {
 	mu       sync.Mutex
 	objs     map[string]string
 	down     bool
+	hang     bool // whole loads wait until their context ends
 	calls    map[string]int
 	allCalls int
 }
@@ -52,8 +53,15 @@ func (s *source) load(ctx context.Context, id string) (string, bool, error) {
 
 func (s *source) loadAll(ctx context.Context) ([]cache.Entry[string], error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.allCalls++
+	hang := s.hang
+	s.mu.Unlock()
+	if hang {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.down {
 		return nil, errDown
 	}

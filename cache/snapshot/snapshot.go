@@ -372,8 +372,8 @@ func (s *Snapshot[T]) Stats() Stats {
 
 // Close stops the periodic writes, waits for a write in progress, and writes the last
 // snapshot when the cache changed since the last one. Close the snapshot before its cache:
-// a cache that was closed first holds nothing to write, and Close then returns an error
-// matching [errors.ErrClosed] (unless nothing changed since the last write). The first
+// a cache closed first has been emptied, and rather than write that over the file, Close
+// leaves the file as it was and returns an error matching [errors.ErrClosed]. The first
 // Close returns nil or the last write's error; later ones return [errors.ErrClosed].
 func (s *Snapshot[T]) Close() error {
 	if !s.closing.CompareAndSwap(false, true) {

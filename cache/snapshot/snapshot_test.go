@@ -480,6 +480,41 @@ func TestFullBackendRestoreKeepsObjectsPushedMeanwhile(t *testing.T) {
 	assert.Equal(t, "a1", v)
 }
 
+func TestFullBackendRestoreDoesNotWaitForAHangingFirstLoad(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		opts := cache.Options{FullBackend: true, LifetimeStale: time.Minute}
+		path := snapshotOf(t, map[string]string{"alice": "a1"}, opts)
+		src := newSource(nil)
+		src.hang = true
+		c, err := cache.NewFull(src.load, src.loadAll, &opts)
+		require.NoError(t, err)
+		defer c.Close()
+		s, err := snapshot.New(c, path, nil)
+		require.NoError(t, err)
+		defer s.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		go c.Get(ctx, "bob") // a first read, before the restore: its whole load hangs
+		synctest.Wait()
+		require.Equal(t, 1, src.wholeCalls())
+
+		n, err := s.Restore(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, 1, n, "a hanging first load kept the snapshot out")
+		// Bounded: without the restored set, these reads would wait for the hanging load.
+		bounded, stop := context.WithTimeout(context.Background(), time.Minute)
+		defer stop()
+		v, found, err := c.Get(bounded, "alice")
+		require.NoError(t, err)
+		assert.True(t, found)
+		assert.Equal(t, "a1", v)
+		_, found, err = c.Get(bounded, "zed")
+		require.NoError(t, err)
+		assert.False(t, found, "the restored set is complete: an absent id is answered from it")
+		cancel()
+		synctest.Wait()
+	})
+}
+
 func TestFullBackendSnapshotOfAnIncompleteSetIsNotRestoredComplete(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "endpoint.snap")
 	src := newSource(map[string]string{"alice": "a1"})
