@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -282,11 +283,23 @@ func TestCacheEventsReachHooksAndInvalidationsApply(t *testing.T) {
 // BenchmarkTypeRetrieveCacheHit measures Type.Retrieve answered by a cache in front of the
 // chain: the path every SIP request takes.
 func BenchmarkTypeRetrieveCacheHit(b *testing.B) {
+	benchRetrieveCacheHit(b, &cache.Options{LifetimeStale: time.Hour, LifetimeMaximum: 24 * time.Hour})
+}
+
+// BenchmarkTypeRetrieveCacheHitSnapshot is BenchmarkTypeRetrieveCacheHit with a snapshot
+// file: the layer then installs the cache's one event sink (which logs the snapshot's
+// events), so every hit builds an event.
+func BenchmarkTypeRetrieveCacheHitSnapshot(b *testing.B) {
+	benchRetrieveCacheHit(b, &cache.Options{LifetimeStale: time.Hour, LifetimeMaximum: 24 * time.Hour,
+		Snapshot: &cache.SnapshotOptions{Path: filepath.Join(b.TempDir(), "endpoint.snap")}})
+}
+
+func benchRetrieveCacheHit(b *testing.B, opts *cache.Options) {
 	s := sorcery.New(&sorcery.Options{Logger: quiet()})
 	defer s.Close()
 	typ, err := sorcery.Register[Endpoint](s, "endpoint", nil)
 	require.NoError(b, err)
-	require.NoError(b, typ.AddCache(&cache.Options{LifetimeStale: time.Hour, LifetimeMaximum: 24 * time.Hour}))
+	require.NoError(b, typ.AddCache(opts))
 	src := memory.New()
 	require.NoError(b, typ.AddWizard("source", src, nil))
 	src.Put(rec("alice", "context", "internal"))

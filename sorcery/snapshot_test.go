@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -377,4 +378,47 @@ func TestCacheSnapshotTroubleIsLoggedWithoutHooks(t *testing.T) {
 	assert.Contains(t, log.String(), "type=endpoint")
 	assert.Equal(t, uint64(1), s.Stats().Types[0].Caches[0].SnapshotErrors)
 	assert.Equal(t, uint64(1), typ.Snapshot().Stats().Errors)
+}
+
+func TestSnapshotOptionsOfSorceryConfWorkEndToEnd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		snap := filepath.Join(dir, "endpoint.snap")
+		conf := filepath.Join(dir, "sorcery.conf")
+		require.NoError(t, os.WriteFile(conf, []byte(`
+[res_pjsip]
+endpoint/cache = memory_cache,object_lifetime_stale=60,snapshot_file=`+snap+`,snapshot_interval=10
+endpoint = memory
+`), 0o600))
+		src := memory.New()
+		open := func() (*sorcery.Sorcery, *sorcery.Type[Endpoint]) {
+			s := sorcery.New(&sorcery.Options{Logger: quiet(), Wizards: map[string]sorcery.WizardFactory{
+				"memory": func(string, string) (sorcery.Wizard, error) { return src, nil },
+			}})
+			typ, err := sorcery.Register[Endpoint](s, "endpoint", nil)
+			require.NoError(t, err)
+			require.NoError(t, s.ApplyConfig(conf, "res_pjsip"))
+			require.NotNil(t, typ.Snapshot(), "snapshot_file did not give the cache a snapshot")
+			return s, typ
+		}
+		s, typ := open()
+		src.Put(snapEndpoint(1, "v1"))
+		_, found, err := typ.Retrieve(t.Context(), "ep0001")
+		require.NoError(t, err)
+		require.True(t, found)
+		time.Sleep(10 * time.Second) // snapshot_interval
+		synctest.Wait()
+		assert.Equal(t, uint64(1), s.Stats().Types[0].Caches[0].SnapshotWrites, "snapshot_interval=10 did not write after 10 s")
+		require.NoError(t, s.Close())
+
+		// A restart while the source is down serves what the first process served.
+		src.SetError(errors.ErrUnavailable)
+		s2, typ2 := open()
+		defer s2.Close()
+		assert.Equal(t, 1, s2.Stats().Types[0].Caches[0].SnapshotRestored)
+		e, found, err := typ2.Retrieve(t.Context(), "ep0001")
+		require.NoError(t, err, "a restored object was not served while the source is down")
+		require.True(t, found)
+		assert.Equal(t, wantEndpoint(t, typ2.Codec(), 1, "v1"), e)
+	})
 }
