@@ -100,6 +100,9 @@ func (c *Cache[T]) gather() (entries []*entry[T], setLoaded *int64) {
 // In full-backend mode v joins the set only while no whole load has answered, as an object
 // pushed with Set would: it is served, and absent ids are not answered from it. A complete
 // set is restored with [Cache.RestoreSet].
+//
+// A Delete of id made before the restore is not remembered: the restored entry is stale,
+// and its first read asks the source, which answers that it is gone.
 func (c *Cache[T]) Restore(id string, v T, loaded time.Time) bool {
 	if c.closed.Load() {
 		return false
