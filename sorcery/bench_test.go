@@ -63,7 +63,14 @@ func BenchmarkRetrieveByHand(b *testing.B) {
 // word, in one allocation per call.
 type floorCtx struct {
 	context.Context
-	state atomic.Int32
+	state atomic.Int32 // set by a Close
+}
+
+func (c *floorCtx) Err() error {
+	if c.state.Load() != 0 {
+		return context.Canceled
+	}
+	return c.Context.Err()
 }
 
 // BenchmarkRetrieveFloor is BenchmarkRetrieveByHand plus the least that DESIGN.md's walk
