@@ -249,10 +249,17 @@ func (s *Snapshot[T]) restore(ctx context.Context) (n int, age time.Duration, er
 			}
 		})
 	} else {
-		// Over MaxObjects, the least recently loaded go first: they are restored first.
-		slices.SortStableFunc(objs, func(a, b restored[T]) int { return a.loaded.Compare(b.loaded) })
-		for _, o := range objs {
-			if s.c.Restore(o.id, o.v, o.loaded) {
+		order := make([]int32, len(objs))
+		for i := range order {
+			order[i] = int32(i)
+		}
+		if s.c.Options().MaxObjects > 0 {
+			// Over MaxObjects, the least recently loaded go first: they are restored first.
+			// The indices are sorted, not the objects, which may be large.
+			slices.SortStableFunc(order, func(a, b int32) int { return objs[a].loaded.Compare(objs[b].loaded) })
+		}
+		for _, i := range order {
+			if o := &objs[i]; s.c.Restore(o.id, o.v, o.loaded) {
 				n++
 			}
 		}
