@@ -248,6 +248,11 @@ func (c *Cache[T]) loadSet(ctx context.Context) (*fullGen[T], bool, error) {
 
 	f.mu.Lock()
 	for _, w := range f.log { // writes made while it loaded win over what it read
+		if !negative(w) {
+			// A copy: w is linked into the set being replaced, which readers may still walk,
+			// and an entry has one chain link.
+			w = newEntry(w.Hash(), w.Key(), w.Value.value, w.Value.loadedAt)
+		}
 		c.writeGen(g, w)
 	}
 	f.loading, f.log = false, nil
