@@ -1,0 +1,38 @@
+package cache_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gosorcery/gosorcery/cache"
+)
+
+// BenchmarkLookupHit reads 16,384 resident keys through Lookup, the path of a type's walk
+// answered by its cache, from every goroutine of b.RunParallel: as Get's hit path, no lock
+// and no allocation.
+func BenchmarkLookupHit(b *testing.B) {
+	c, err := cache.New(loadLen, &cache.Options{LifetimeStale: time.Hour, LifetimeMaximum: 24 * time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	keys := benchKeyNames()
+	for i, k := range keys {
+		c.Set(k, i)
+	}
+	ctx := context.Background()
+	var start atomic.Uint64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(start.Add(1) * 4099)
+		for pb.Next() {
+			if _, ok, _ := c.Lookup(ctx, keys[i&(benchKeys-1)]); !ok {
+				panic("miss")
+			}
+			i++
+		}
+	})
+}
