@@ -4,6 +4,8 @@ import (
 	"container/list"
 	"fmt"
 	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -249,5 +251,64 @@ func TestFullAccessBufferDropsRecordsWithoutLosingEntries(t *testing.T) {
 	}
 	if v := p.Victims(); len(v) != 0 {
 		t.Fatalf("%d victims under the maximum", len(v))
+	}
+}
+
+// TestTouchRacesAddAndVictims: readers record reads without the lock while a writer adds
+// entries and evicts under it. The list stays consistent and within the maximum, and
+// every entry added is either in the list or was a victim, once.
+func TestTouchRacesAddAndVictims(t *testing.T) {
+	const max, n = 64, 20000
+	p := NewPolicy[int](max)
+	all := make([]*Entry[int], n)
+	for i := range all {
+		all[i] = NewEntry(uint64(i), fmt.Sprint(i), i)
+	}
+	var added atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for r := range 3 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(r), 2))
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				a := added.Load()
+				if a == 0 {
+					continue
+				}
+				if e := all[rng.IntN(int(a))]; e.Flags()&Referenced == 0 {
+					p.Touch(e)
+				}
+			}
+		})
+	}
+	evicted := map[*Entry[int]]bool{}
+	for i, e := range all {
+		p.Lock()
+		p.Add(e)
+		added.Store(int64(i + 1))
+		for _, v := range p.Victims() {
+			if evicted[v] {
+				t.Errorf("%s evicted twice", v.Key())
+			}
+			evicted[v] = true
+		}
+		if p.Len() > max {
+			t.Errorf("after %d additions the list holds %d, over %d", i+1, p.Len(), max)
+		}
+		p.Unlock()
+	}
+	close(stop)
+	wg.Wait()
+	p.Lock()
+	defer p.Unlock()
+	p.drain()
+	order := checkList(t, p, all)
+	if len(order)+len(evicted) != n {
+		t.Fatalf("%d in the list and %d evicted, want %d in all", len(order), len(evicted), n)
 	}
 }
