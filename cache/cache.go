@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,13 +60,16 @@ type Cache[T any] struct {
 	shards     []shard[T]
 	shardShift uint8
 	seed       maphash.Seed
-	hits       cachetable.Counters // by hitFresh, hitStale, ...
-	onEvent    func(Event)
+	hits       cachetable.Counters         // by hitFresh, hitStale, ...
+	onRead     func(Event)                 // OnEvent if it takes a kind of read, else nil
 	policy     *cachetable.Policy[item[T]] // nil unless MaxObjects > 0
 	full       *fullSet[T]                 // nil unless FullBackend
 	_          [64]byte
 
-	opts    Options // as given, defaults applied
+	opts Options // as given, defaults applied
+
+	onEvent func(Event) // Options.OnEvent
+	events  uint32      // the kinds OnEvent takes, as bits (Options.EventKinds)
 	name    string
 	load    LoadFunc[T]
 	loadAll LoadAllFunc[T]
@@ -148,6 +152,7 @@ func newCache[T any](load LoadFunc[T], loadAll LoadAllFunc[T], opts *Options) (*
 		seed:         maphash.MakeSeed(),
 		hits:         cachetable.NewCounters(),
 		onEvent:      o.OnEvent,
+		events:       o.eventMask(),
 		opts:         o,
 		name:         o.Name,
 		load:         load,
@@ -157,6 +162,10 @@ func newCache[T any](load LoadFunc[T], loadAll LoadAllFunc[T], opts *Options) (*
 		staleIfError: int64(o.StaleIfError),
 		negLife:      int64(o.NegativeLifetime),
 		base:         time.Now(),
+	}
+	c.opts.EventKinds = slices.Clone(o.EventKinds)
+	if c.events&readEvents != 0 {
+		c.onRead = o.OnEvent
 	}
 	c.recheck = int64(o.ErrorRecheck)
 	if c.recheck == 0 {
@@ -209,7 +218,7 @@ func (c *Cache[T]) Get(ctx context.Context, id string) (v T, found bool, err err
 				c.policy.Touch(e)
 			}
 			c.hits.Add(hitFresh)
-			if c.onEvent != nil {
+			if c.onRead != nil {
 				c.emitEntry(EventHit, e)
 			}
 			return e.Value.value, true, nil
@@ -228,7 +237,7 @@ func (c *Cache[T]) serve(ctx context.Context, e *entry[T], f uint32) (v T, found
 	switch {
 	case f&flagNegative != 0:
 		c.hits.Add(hitNegative)
-		if c.onEvent != nil {
+		if c.onRead != nil {
 			c.emitEntry(EventNegativeHit, e)
 		}
 		return v, false, nil
@@ -241,7 +250,7 @@ func (c *Cache[T]) serve(ctx context.Context, e *entry[T], f uint32) (v T, found
 	default:
 		c.hits.Add(hitFresh)
 	}
-	if c.onEvent != nil { // before the refresh starts: its events follow this one
+	if c.onRead != nil { // before the refresh starts: its events follow this one
 		c.emitEntry(kind, e)
 	}
 	if f&flagStale != 0 {
@@ -263,7 +272,7 @@ func (c *Cache[T]) miss(ctx context.Context, s *shard[T], h uint64, id string) (
 		return c.serve(ctx, e, e.Flags())
 	}
 	c.hits.Add(hitMiss)
-	if c.onEvent != nil {
+	if c.onRead != nil {
 		c.emit(Event{Kind: EventMiss, ID: id})
 	}
 	v, found, err, _ = s.loads.Do(ctx, id, func(ctx context.Context) (T, bool, error) {
@@ -864,13 +873,19 @@ func (c *Cache[T]) Close() error {
 	return nil
 }
 
-// emit delivers ev to OnEvent, which the caller checked is set.
+// emit delivers ev to OnEvent, which the caller checked is set, if it takes its kind.
 func (c *Cache[T]) emit(ev Event) {
+	if c.events&(1<<ev.Kind) == 0 {
+		return
+	}
 	ev.Cache = c.name
 	c.onEvent(ev)
 }
 
 func (c *Cache[T]) emitEntry(kind EventKind, e *entry[T]) {
+	if c.events&(1<<kind) == 0 {
+		return
+	}
 	c.emit(Event{Kind: kind, ID: e.Key(), Age: time.Duration(c.now() - e.Value.loadedAt)})
 }
 

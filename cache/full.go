@@ -132,7 +132,7 @@ func (c *Cache[T]) fullGet(ctx context.Context, id string) (v T, found bool, err
 			return v, false, errors.ErrClosed
 		}
 		c.hits.Add(hitMiss)
-		if c.onEvent != nil {
+		if c.onRead != nil {
 			c.emit(Event{Kind: EventMiss, ID: id})
 		}
 		// Answered from the set the load returns, whatever happened to the set since.
@@ -160,7 +160,7 @@ func (c *Cache[T]) fullGet(ctx context.Context, id string) (v T, found bool, err
 	default:
 		c.hits.Add(hitFresh)
 	}
-	if c.onEvent != nil { // before the refresh starts: its events follow this one
+	if c.onRead != nil && c.events&(1<<kind) != 0 { // before the refresh starts: its events follow this one
 		ev := Event{Kind: kind, ID: id}
 		if e != nil {
 			ev.Age = time.Duration(c.now() - e.Value.loadedAt)

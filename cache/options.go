@@ -90,6 +90,13 @@ type Options struct {
 	// cache (package cache/snapshot) reports its own, EventSnapshotRestored and
 	// EventSnapshotError, through it too.
 	OnEvent func(Event)
+
+	// EventKinds are the kinds of event OnEvent is called for; empty means every kind. A
+	// cache whose OnEvent takes none of the kinds of a read (EventHit, EventStaleHit,
+	// EventServedExtended, EventNegativeHit, EventMiss) serves hits as fast as one without
+	// OnEvent: no event is made and the clock is not read. So an owner that only logs
+	// refresh failures or snapshot trouble does not slow every hit down.
+	EventKinds []EventKind
 }
 
 // ParseOptions parses an Asterisk memory_cache option string, as written after
@@ -233,8 +240,31 @@ func (o *Options) validate() error {
 	case o.Snapshot != nil && o.Snapshot.Interval < 0:
 		return invalidf("cache %q: snapshot: negative interval", o.Name)
 	}
+	for _, k := range o.EventKinds {
+		if k < EventHit || int(k) >= len(eventNames) {
+			return invalidf("cache %q: EventKinds: unknown kind %d", o.Name, k)
+		}
+	}
 	return nil
 }
+
+// eventMask returns the set of kinds, as bits, that OnEvent takes.
+func (o *Options) eventMask() uint32 {
+	if o.OnEvent == nil {
+		return 0
+	}
+	if len(o.EventKinds) == 0 {
+		return ^uint32(0)
+	}
+	var m uint32
+	for _, k := range o.EventKinds {
+		m |= 1 << k
+	}
+	return m
+}
+
+// readEvents are the kinds of event a Get emits, one per Get.
+const readEvents = 1<<EventHit | 1<<EventStaleHit | 1<<EventServedExtended | 1<<EventNegativeHit | 1<<EventMiss
 
 // SnapshotOptions is where and how often the owner of a cache keeps its snapshot (see
 // Options.Snapshot): the settings of sorcery.conf's snapshot_file and snapshot_interval.

@@ -62,7 +62,7 @@ func (c *Cache[T]) Lookup(ctx context.Context, id string) (v T, found bool, m Mi
 				c.policy.Touch(e)
 			}
 			c.hits.Add(hitFresh)
-			if c.onEvent != nil {
+			if c.onRead != nil {
 				c.emitEntry(EventHit, e)
 			}
 			return e.Value.value, true, Miss{}
@@ -89,7 +89,7 @@ func (c *Cache[T]) lookupMiss(ctx context.Context, s *shard[T], h uint64, id str
 		return v, found, Miss{}
 	}
 	c.hits.Add(hitMiss)
-	if c.onEvent != nil {
+	if c.onRead != nil {
 		c.emit(Event{Kind: EventMiss, ID: id})
 	}
 	return v, false, m

@@ -317,3 +317,36 @@ func benchRetrieveCacheHit(b *testing.B, opts *cache.Options) {
 		}
 	})
 }
+
+func TestCacheLayerGivesTheUserOnlyTheEventKindsAskedForAndTheHookAll(t *testing.T) {
+	var mu sync.Mutex
+	var user, hook []cache.EventKind
+	s := sorcery.New(&sorcery.Options{Logger: quiet(), Hooks: sorcery.Hooks{Cache: func(ev sorcery.CacheEvent) {
+		mu.Lock()
+		hook = append(hook, ev.Kind)
+		mu.Unlock()
+	}}})
+	defer s.Close()
+	typ, err := sorcery.Register[Endpoint](s, "endpoint", nil)
+	require.NoError(t, err)
+	require.NoError(t, typ.AddCache(&cache.Options{
+		OnEvent: func(ev cache.Event) {
+			mu.Lock()
+			user = append(user, ev.Kind)
+			mu.Unlock()
+		},
+		EventKinds: []cache.EventKind{cache.EventMiss},
+	}))
+	src := memory.New()
+	src.Put(rec("alice"))
+	require.NoError(t, typ.AddWizard("source", src, nil))
+	for range 2 {
+		_, found, err := typ.Retrieve(t.Context(), "alice")
+		require.True(t, found)
+		require.NoError(t, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []cache.EventKind{cache.EventMiss}, user)
+	assert.Equal(t, []cache.EventKind{cache.EventMiss, cache.EventHit}, hook)
+}

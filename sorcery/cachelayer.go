@@ -2,6 +2,7 @@ package sorcery
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 
@@ -85,12 +86,28 @@ func (t *Type[T]) addCache(opts *cache.Options) (*layer[T], error) {
 	}
 	l := &layer[T]{name: name}
 	// Cache events go to the user's OnEvent, the type's hooks and, for a snapshot's, the
-	// logger. Without any of them, no callback is installed: the hit path stays the bare
-	// cache lookup. (A failed refresh is a failed walk of the wizards, which warns on its
-	// own.)
-	userEvent, hook := o.OnEvent, t.s.opts.Hooks.Cache
+	// logger. The sink takes only the kinds someone wants (cache.Options.EventKinds): without
+	// a hook or a user's OnEvent taking them, no read event is made, and the hit path stays
+	// the bare cache lookup even when a snapshot is logged. (A failed refresh is a failed
+	// walk of the wizards, which warns on its own.)
+	userEvent, userKinds, hook := o.OnEvent, o.EventKinds, t.s.opts.Hooks.Cache
+	switch {
+	case hook != nil, userEvent != nil && len(userKinds) == 0:
+		o.EventKinds = nil // every kind
+	case userEvent != nil && o.Snapshot != nil:
+		o.EventKinds = append(slices.Clip(userKinds), snapshotEvents()...)
+	case userEvent != nil:
+	case o.Snapshot != nil:
+		o.EventKinds = snapshotEvents()
+	}
 	if hook != nil || o.Snapshot != nil {
-		o.OnEvent = func(ev cache.Event) { t.cacheEvent(userEvent, hook, ev) }
+		o.OnEvent = func(ev cache.Event) {
+			user := userEvent
+			if len(userKinds) > 0 && !slices.Contains(userKinds, ev.Kind) {
+				user = nil // a kind the hook or the log wants, not the user
+			}
+			t.cacheEvent(user, hook, ev)
+		}
 	}
 	load := t.loadFor(l)
 	loadAll := func(ctx context.Context) ([]cache.Entry[T], error) {
@@ -119,6 +136,11 @@ func (t *Type[T]) addCache(opts *cache.Options) (*layer[T], error) {
 	l.cache = c
 	t.append(l)
 	return l, nil
+}
+
+// snapshotEvents returns the kinds of event a cache's snapshot reports, which the layer logs.
+func snapshotEvents() []cache.EventKind {
+	return []cache.EventKind{cache.EventSnapshotRestored, cache.EventSnapshotError}
 }
 
 // cacheEvent delivers ev to the user's OnEvent, then to the type's hook, then logs it if

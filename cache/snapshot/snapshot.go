@@ -63,6 +63,7 @@ type Snapshot[T any] struct {
 	codec    Codec[T]
 	name     string            // the cache's, for errors and events
 	onEvent  func(cache.Event) // the cache's Options.OnEvent; nil means none
+	kinds    []cache.EventKind // the cache's Options.EventKinds: those OnEvent takes
 
 	// sem is held (one token) by whoever reads or writes the file — Restore, Write, the
 	// writer goroutine, Close — so that they take turns; a waiter honours its context. It
@@ -133,6 +134,7 @@ func New[T any](c *cache.Cache[T], path string, opts *Options[T]) (*Snapshot[T],
 		codec:    o.Codec,
 		name:     co.Name,
 		onEvent:  co.OnEvent,
+		kinds:    co.EventKinds,
 		sem:      make(chan struct{}, 1),
 		version:  c.Version(),
 		stop:     make(chan struct{}),
@@ -360,9 +362,10 @@ func (s *Snapshot[T]) failed(err error) {
 	s.emit(cache.Event{Kind: cache.EventSnapshotError, Err: err})
 }
 
-// emit delivers ev to the cache's Options.OnEvent, with no lock held.
+// emit delivers ev to the cache's Options.OnEvent, if it takes ev's kind (EventKinds), with
+// no lock held.
 func (s *Snapshot[T]) emit(ev cache.Event) {
-	if s.onEvent != nil {
+	if s.onEvent != nil && (len(s.kinds) == 0 || slices.Contains(s.kinds, ev.Kind)) {
 		ev.Cache = s.name
 		s.onEvent(ev)
 	}

@@ -765,3 +765,24 @@ func TestSnapshotEventsReachTheCachesOneSinkWithNoLockHeld(t *testing.T) {
 	assert.Equal(t, "endpoints", events[1].Cache)
 	assert.Equal(t, 1, events[1].Objects)
 }
+
+func TestSnapshotEventsFollowTheCachesEventKinds(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		kinds []cache.EventKind
+		want  int
+	}{
+		{"every kind", nil, 1},
+		{"the snapshot's error", []cache.EventKind{cache.EventSnapshotError}, 1},
+		{"refresh errors only", []cache.EventKind{cache.EventRefreshError}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "endpoint.snap")
+			require.NoError(t, os.WriteFile(path, []byte("garbage"), 0o600))
+			rec := &recorder{}
+			c, s := open(t, newSource(nil), path, cache.Options{OnEvent: rec.record, EventKinds: tc.kinds}, nil) // restores
+			assert.Len(t, rec.snapshotEvents(), tc.want, "garbage is no snapshot: one error, if taken")
+			closeBoth(t, c, s)
+		})
+	}
+}
