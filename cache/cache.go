@@ -378,16 +378,15 @@ func (c *Cache[T]) countLoad(found bool, err error) {
 
 func (c *Cache[T]) succeeded() { c.counters.lastSuccess.Store(c.now() + 1) }
 
-// fresh returns a new entry for a value just loaded or pushed.
+// fresh returns a new entry for a value just loaded or pushed, with its deadlines. (The
+// members of a full-backend set have none: the set has them.)
 func (c *Cache[T]) fresh(h uint64, id string, v T, now int64) *entry[T] {
 	e := newEntry(h, id, v, now)
-	if c.full == nil {
-		if c.lifeStale > 0 {
-			e.Value.staleAt = addClock(now, c.lifeStale)
-		}
-		if c.lifeMax > 0 {
-			e.Value.expireAt = addClock(now, c.lifeMax)
-		}
+	if c.lifeStale > 0 {
+		e.Value.staleAt = addClock(now, c.lifeStale)
+	}
+	if c.lifeMax > 0 {
+		e.Value.expireAt = addClock(now, c.lifeMax)
 	}
 	return e
 }
@@ -529,11 +528,11 @@ func (c *Cache[T]) Set(id string, v T) {
 		return
 	}
 	h := maphash.String(c.seed, id)
-	n := c.fresh(h, id, v, c.now())
 	if c.full != nil {
-		c.fullWrite(n)
+		c.fullWrite(newEntry(h, id, v, c.now()))
 		return
 	}
+	n := c.fresh(h, id, v, c.now())
 	s := c.shardFor(h)
 	c.lock(s)
 	c.put(s, n)
@@ -543,6 +542,10 @@ func (c *Cache[T]) Set(id string, v T) {
 // Delete removes id from the cache, like Asterisk's memory cache on an object's deletion.
 // A load of id that was running is not cached when it finishes. No event is emitted.
 func (c *Cache[T]) Delete(id string) {
+	if c.full != nil {
+		c.fullDelete(id)
+		return
+	}
 	c.remove(id, false)
 }
 
@@ -557,16 +560,9 @@ func (c *Cache[T]) Expire(id string) {
 	c.remove(id, true)
 }
 
+// remove removes id's entry, counting and reporting it as expired if expire is set.
 func (c *Cache[T]) remove(id string, expire bool) {
 	h := maphash.String(c.seed, id)
-	if c.full != nil {
-		var zero T
-		del := newEntry(h, id, zero, 0)
-		del.Value.staleAt, del.Value.expireAt = 0, 0
-		del.StoreFlags(flagNegative)
-		c.fullWrite(del)
-		return
-	}
 	s := c.shardFor(h)
 	c.lock(s)
 	link, e := s.lookup(h, id)

@@ -236,7 +236,7 @@ func (c *Cache[T]) loadSet(ctx context.Context) (*fullGen[T], bool, error) {
 		h := maphash.String(c.seed, it.ID)
 		s := g.shard(c, h)
 		if _, dup := s.lookup(h, it.ID); dup == nil {
-			s.insert(c.fresh(h, it.ID, it.Value, now))
+			s.insert(newEntry(h, it.ID, it.Value, now))
 		}
 	}
 	if c.lifeStale > 0 {
@@ -422,6 +422,16 @@ func (c *Cache[T]) expireSet(now int64, events *[]Event) int64 {
 	f.due.Store(due)
 	f.mu.Unlock()
 	return due
+}
+
+// fullDelete is Delete in full-backend mode: the id leaves the set, and the writes log of
+// a whole load that is running.
+func (c *Cache[T]) fullDelete(id string) {
+	var zero T
+	del := newEntry(maphash.String(c.seed, id), id, zero, 0)
+	del.Value.staleAt, del.Value.expireAt = 0, 0
+	del.StoreFlags(flagNegative)
+	c.fullWrite(del)
 }
 
 // startSetRefresh queues a refresh of the whole set, which a reader found stale in g,
