@@ -127,14 +127,6 @@ type Stats struct {
 	OldestAge         time.Duration // age of the oldest cached object since its last successful load
 	LastSuccess       time.Time     // last load or refresh the source answered without error; zero if none
 	Complete          bool          // full-backend mode: a whole set is loaded
-
-	// A snapshot's counters: Cache.Stats leaves them zero, the cache knowing nothing of its
-	// snapshot; the owner of one (package cache/snapshot's Snapshot.Stats) fills them in,
-	// as sorcery's Stats does.
-	SnapshotWrites   uint64    // snapshot files written
-	SnapshotErrors   uint64    // snapshot files that could not be read or written, or that left objects out
-	SnapshotRestored int       // objects restored from the snapshot
-	LastSnapshot     time.Time // when the last snapshot file was written; zero if none
 }
 
 // The counters of Get, striped per goroutine in Cache.hits: every Get counts in one.

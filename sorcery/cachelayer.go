@@ -11,8 +11,15 @@ import (
 	"github.com/gosorcery/gosorcery/errors"
 )
 
-// CacheStats are the counters of one cache layer of a type.
-type CacheStats = cache.Stats
+// CacheStats are the counters of one cache layer of a type: the cache's, and its
+// snapshot's when it keeps one (snapshot_file).
+type CacheStats struct {
+	cache.Stats
+	SnapshotWrites   uint64    // snapshot files written
+	SnapshotErrors   uint64    // snapshot files that could not be read or written, or that left objects out
+	SnapshotRestored int       // objects restored from the snapshot
+	LastSnapshot     time.Time // when the last snapshot file was written; zero if none
+}
 
 // CacheEvent is one event of a cache layer of a type, for [Hooks]. Fields may be added.
 type CacheEvent struct {

@@ -483,7 +483,7 @@ func (t *Type[T]) stats() TypeStats {
 	ts := TypeStats{Name: t.name, Degraded: t.degraded.Load()}
 	for _, l := range t.layers() {
 		if l.cache != nil {
-			cs := l.cache.Stats()
+			cs := CacheStats{Stats: l.cache.Stats()}
 			if l.snap != nil {
 				ss := l.snap.Stats()
 				cs.SnapshotWrites, cs.SnapshotErrors = ss.Writes, ss.Errors

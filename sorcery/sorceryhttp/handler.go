@@ -384,7 +384,7 @@ func wizardOf(w sorcery.WizardStats) *wizardJSON {
 	return out
 }
 
-func cacheOf(c sorcery.CacheAdmin, st cache.Stats) *cacheJSON {
+func cacheOf(c sorcery.CacheAdmin, st sorcery.CacheStats) *cacheJSON {
 	o := c.Options()
 	return &cacheJSON{
 		CoveringOutage: st.Extended > 0,
@@ -444,13 +444,13 @@ func (v typeView) json() typeJSON {
 	return tj
 }
 
-func (v typeView) cacheStats(name string) (cache.Stats, bool) {
+func (v typeView) cacheStats(name string) (sorcery.CacheStats, bool) {
 	for _, c := range v.stats.Caches {
 		if c.Name == name {
 			return c, true
 		}
 	}
-	return cache.Stats{Name: name}, false
+	return sorcery.CacheStats{Stats: cache.Stats{Name: name}}, false
 }
 
 func (v typeView) wizardStats(name string) (sorcery.WizardStats, bool) {

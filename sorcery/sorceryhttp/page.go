@@ -62,7 +62,7 @@ type pageCache struct {
 	Root       string // relative reference to the mount point
 	ReadOnly   bool
 	Options    cache.Options
-	Stats      cache.Stats
+	Stats      sorcery.CacheStats
 	// Covering reports that the cache serves objects past a failed refresh.
 	Covering bool
 	Failing  []string // the names of the type's wizards whose last call failed
