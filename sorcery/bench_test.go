@@ -2,6 +2,7 @@ package sorcery_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -55,6 +56,68 @@ func BenchmarkRetrieveByHand(b *testing.B) {
 			if _, err := codec.Decode(r); err != nil {
 				b.Fatal(err)
 			}
+		}
+	})
+}
+
+// manyIDs is the number of objects the ManyIDs benchmarks retrieve, in turn: concurrent
+// retrievals then rarely share an id, as when many phones register at once.
+const manyIDs = 1024
+
+func manyIDsWizard() (*memory.Wizard, []string) {
+	w := memory.New()
+	ids := make([]string, manyIDs)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("ep%04d", i)
+		w.Put(rec(ids[i], "context", "internal", "allow", "ulaw", "allow", "alaw", "direct_media", "no"))
+	}
+	return w, ids
+}
+
+// BenchmarkTypeRetrieveMemoryManyIDs is BenchmarkTypeRetrieveMemory over 1,024 ids, each
+// goroutine starting at its own: at -cpu 2 the two rarely retrieve the same id at once, so
+// coalescing costs registration only, not waiting. BenchmarkTypeRetrieveMemory, where every
+// goroutine retrieves the same id, is the worst case.
+func BenchmarkTypeRetrieveMemoryManyIDs(b *testing.B) {
+	s := sorcery.New(&sorcery.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	defer s.Close()
+	typ, err := sorcery.Register[Endpoint](s, "endpoint", nil)
+	require.NoError(b, err)
+	w, ids := manyIDsWizard()
+	require.NoError(b, typ.AddWizard("memory", w, nil))
+	ctx := b.Context()
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(next.Add(manyIDs/2+1)) % manyIDs
+		for pb.Next() {
+			if _, found, err := typ.Retrieve(ctx, ids[i]); !found || err != nil {
+				b.Fatal(found, err)
+			}
+			i = (i + 1) % manyIDs
+		}
+	})
+}
+
+// BenchmarkRetrieveByHandManyIDs is the work BenchmarkTypeRetrieveMemoryManyIDs wraps.
+func BenchmarkRetrieveByHandManyIDs(b *testing.B) {
+	codec, err := sorcery.NewCodec[Endpoint](nil)
+	require.NoError(b, err)
+	w, ids := manyIDsWizard()
+	ctx := b.Context()
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(next.Add(manyIDs/2+1)) % manyIDs
+		for pb.Next() {
+			r, found, err := w.Retrieve(ctx, ids[i])
+			if !found || err != nil {
+				b.Fatal(found, err)
+			}
+			if _, err := codec.Decode(r); err != nil {
+				b.Fatal(err)
+			}
+			i = (i + 1) % manyIDs
 		}
 	})
 }
