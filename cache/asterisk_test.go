@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosorcery/gosorcery/cache"
+	"github.com/gosorcery/gosorcery/internal/cachetest"
 )
 
 // object is what the Asterisk tests push: something with an identity.
@@ -105,9 +106,9 @@ func TestLifetimeMaximumRemovesUnreadObjects(t *testing.T) {
 		for _, id := range []string{"alice", "bob", "charlie"} {
 			c.Set(id, &object{id: id})
 		}
-		advance(4900 * time.Millisecond)
+		cachetest.Advance(4900 * time.Millisecond)
 		assert.Equal(t, 3, c.Len(), "objects expired before their lifetime")
-		advance(100 * time.Millisecond) // the janitor runs at the deadline
+		cachetest.Advance(100 * time.Millisecond) // the janitor runs at the deadline
 		assert.Equal(t, 0, c.Len(), "objects never read were not expired after 5 s")
 		for _, id := range []string{"alice", "bob", "charlie"} {
 			_, ok := c.Peek(id)
@@ -119,7 +120,7 @@ func TestLifetimeMaximumRemovesUnreadObjects(t *testing.T) {
 
 func TestStaleObjectIsServedThenRefreshed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		src := newSource(map[string]string{"alice": "v1"})
+		src := cachetest.NewSource(map[string]string{"alice": "v1"})
 		o, err := cache.ParseOptions("object_lifetime_stale=3")
 		require.NoError(t, err)
 		c := newCache(t, src, o)
@@ -128,8 +129,8 @@ func TestStaleObjectIsServedThenRefreshed(t *testing.T) {
 		require.True(t, ok)
 		require.Equal(t, "v1", v)
 
-		src.set("alice", "v2")
-		advance(5 * time.Second)
+		src.Set("alice", "v2")
+		cachetest.Advance(5 * time.Second)
 		v, ok = get(t, c, "alice")
 		require.True(t, ok)
 		assert.Equal(t, "v1", v, "a stale object is served at once, as it was")
@@ -138,8 +139,8 @@ func TestStaleObjectIsServedThenRefreshed(t *testing.T) {
 		require.True(t, ok)
 		assert.Equal(t, "v2", v, "the refresh did not bring the source's new values")
 
-		src.del("alice")
-		advance(5 * time.Second)
+		src.Delete("alice")
+		cachetest.Advance(5 * time.Second)
 		v, ok = get(t, c, "alice")
 		require.True(t, ok)
 		assert.Equal(t, "v2", v)
@@ -154,17 +155,17 @@ func TestStaleObjectIsServedThenRefreshed(t *testing.T) {
 }
 
 // growingSource has 4 objects and then 8.
-func growingSource() *source {
-	src := newSource(nil)
+func growingSource() *cachetest.Source {
+	src := cachetest.NewSource(nil)
 	for i := 1; i <= 4; i++ {
-		src.set(fmt.Sprintf("obj%d", i), "v")
+		src.Set(fmt.Sprintf("obj%d", i), "v")
 	}
 	return src
 }
 
-func grow(src *source) {
+func grow(src *cachetest.Source) {
 	for i := 5; i <= 8; i++ {
-		src.set(fmt.Sprintf("obj%d", i), "v")
+		src.Set(fmt.Sprintf("obj%d", i), "v")
 	}
 }
 
@@ -179,22 +180,22 @@ func TestFullBackendSeesGrowthAfterExpiry(t *testing.T) {
 		require.NoError(t, err)
 		assert.Len(t, all, 4)
 		grow(src)
-		advance(2 * time.Second)
+		cachetest.Advance(2 * time.Second)
 		all, err = c.All(context.Background())
 		require.NoError(t, err)
 		assert.Len(t, all, 4, "the set changed before it expired")
 		_, ok := get(t, c, "obj8")
 		assert.False(t, ok, "an id outside the loaded set is absent")
-		assert.Equal(t, 0, src.callsFor("obj8"), "a full-backend cache loaded one id")
+		assert.Equal(t, 0, src.Calls("obj8"), "a full-backend cache loaded one id")
 
-		advance(time.Second)
+		cachetest.Advance(time.Second)
 		assert.Equal(t, 0, c.Len(), "the set did not expire at 3 s")
 		all, err = c.All(context.Background())
 		require.NoError(t, err)
 		assert.Len(t, all, 8)
 		_, ok = get(t, c, "obj8")
 		assert.True(t, ok)
-		assert.Equal(t, 2, src.wholeCalls())
+		assert.Equal(t, 2, src.WholeCalls())
 	})
 }
 
@@ -209,11 +210,11 @@ func TestFullBackendSeesGrowthAfterRefresh(t *testing.T) {
 		require.True(t, ok)
 		assert.Equal(t, 4, c.Len())
 		grow(src)
-		advance(500 * time.Millisecond)
+		cachetest.Advance(500 * time.Millisecond)
 		_, ok = get(t, c, "obj5")
 		assert.False(t, ok, "the set changed before it went stale")
 
-		advance(600 * time.Millisecond)
+		cachetest.Advance(600 * time.Millisecond)
 		_, ok = get(t, c, "obj5")
 		assert.False(t, ok, "a stale set is served as it was")
 		_, ok = get(t, c, "obj1") // a hit on a stale entry starts the refresh
@@ -222,6 +223,6 @@ func TestFullBackendSeesGrowthAfterRefresh(t *testing.T) {
 		_, ok = get(t, c, "obj5")
 		assert.True(t, ok, "the refresh did not bring the new objects")
 		assert.Equal(t, 8, c.Len())
-		assert.Equal(t, 2, src.wholeCalls())
+		assert.Equal(t, 2, src.WholeCalls())
 	})
 }

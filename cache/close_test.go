@@ -14,6 +14,7 @@ import (
 
 	"github.com/gosorcery/gosorcery/cache"
 	"github.com/gosorcery/gosorcery/errors"
+	"github.com/gosorcery/gosorcery/internal/cachetest"
 )
 
 // cacheGoroutines returns the stacks of goroutines running code of the cache package or
@@ -33,14 +34,14 @@ func cacheGoroutines(t *testing.T) []string {
 
 func TestCloseLeavesNoGoroutineBehind(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		src := newSource(map[string]string{"alice": "v1", "bob": "v1"})
-		c, err := cache.NewFull(src.load, src.loadAll, &cache.Options{
+		src := cachetest.NewSource(map[string]string{"alice": "v1", "bob": "v1"})
+		c, err := cache.NewFull(src.Load, src.LoadAll, &cache.Options{
 			LifetimeStale: time.Second, LifetimeMaximum: time.Hour, MaxObjects: 100, RefreshWorkers: 2,
 		})
 		require.NoError(t, err)
 		get(t, c, "alice")
-		src.setDelay(time.Hour) // loads and refreshes now hang until cancelled
-		advance(time.Second)
+		src.SetDelay(time.Hour) // loads and refreshes now hang until cancelled
+		cachetest.Advance(time.Second)
 		get(t, c, "alice") // a background refresh, running
 		var wg sync.WaitGroup
 		wg.Go(func() { // a foreground load, running
@@ -58,8 +59,8 @@ func TestCloseLeavesNoGoroutineBehind(t *testing.T) {
 }
 
 func TestCloseIsIdempotentAndLaterCallsFail(t *testing.T) {
-	src := newSource(map[string]string{"alice": "v1"})
-	c, err := cache.NewFull(src.load, src.loadAll, &cache.Options{LifetimeStale: time.Minute})
+	src := cachetest.NewSource(map[string]string{"alice": "v1"})
+	c, err := cache.NewFull(src.Load, src.LoadAll, &cache.Options{LifetimeStale: time.Minute})
 	require.NoError(t, err)
 	get(t, c, "alice")
 	require.NoError(t, c.Close())
@@ -79,7 +80,7 @@ func TestCloseIsIdempotentAndLaterCallsFail(t *testing.T) {
 	c.MarkAllStale()
 	assert.Equal(t, 0, c.Stats().Objects)
 
-	full, err := cache.NewFull(src.load, src.loadAll, &cache.Options{FullBackend: true})
+	full, err := cache.NewFull(src.Load, src.LoadAll, &cache.Options{FullBackend: true})
 	require.NoError(t, err)
 	require.NoError(t, full.Close())
 	_, err = full.All(context.Background())

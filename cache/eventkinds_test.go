@@ -10,28 +10,29 @@ import (
 
 	"github.com/gosorcery/gosorcery/cache"
 	"github.com/gosorcery/gosorcery/errors"
+	"github.com/gosorcery/gosorcery/internal/cachetest"
 )
 
 func TestOnEventTakesOnlyTheKindsAskedFor(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		src := newSource(map[string]string{"alice": "v1"})
-		rec := &recorder{}
+		src := cachetest.NewSource(map[string]string{"alice": "v1"})
+		rec := &cachetest.Recorder{}
 		c := newCache(t, src, &cache.Options{
 			LifetimeStale: 10 * time.Second, LifetimeMaximum: time.Minute, NegativeLifetime: time.Minute,
-			OnEvent:    rec.record,
+			OnEvent:    rec.Record,
 			EventKinds: []cache.EventKind{cache.EventRefreshError, cache.EventServedExtended},
 		})
 		get(t, c, "alice") // miss
 		get(t, c, "alice") // hit
 		get(t, c, "ghost") // miss, negative hit next
 		get(t, c, "ghost")
-		src.setDown(true)
-		advance(10 * time.Second)
+		src.SetDown(true)
+		cachetest.Advance(10 * time.Second)
 		get(t, c, "alice") // stale hit; the refresh fails
 		synctest.Wait()
 		get(t, c, "alice") // served extended
-		assert.Equal(t, []cache.EventKind{cache.EventRefreshError, cache.EventServedExtended}, rec.kinds("alice"))
-		assert.Empty(t, rec.kinds("ghost"))
+		assert.Equal(t, []cache.EventKind{cache.EventRefreshError, cache.EventServedExtended}, rec.Kinds("alice"))
+		assert.Empty(t, rec.Kinds("ghost"))
 		st := c.Stats()
 		assert.EqualValues(t, 1, st.Hits, "counters count every kind")
 		assert.EqualValues(t, 2, st.Misses)
@@ -39,7 +40,7 @@ func TestOnEventTakesOnlyTheKindsAskedFor(t *testing.T) {
 }
 
 func TestOnEventWithoutReadKindsKeepsHitsFreeOfEvents(t *testing.T) {
-	src := newSource(map[string]string{"alice": "v1"})
+	src := cachetest.NewSource(map[string]string{"alice": "v1"})
 	calls := 0
 	c := newCache(t, src, &cache.Options{
 		OnEvent:    func(cache.Event) { calls++ },
@@ -53,7 +54,7 @@ func TestOnEventWithoutReadKindsKeepsHitsFreeOfEvents(t *testing.T) {
 }
 
 func TestUnknownEventKindIsInvalid(t *testing.T) {
-	_, err := cache.New(newSource(nil).load, &cache.Options{OnEvent: func(cache.Event) {}, EventKinds: []cache.EventKind{99}})
+	_, err := cache.New(cachetest.NewSource(nil).Load, &cache.Options{OnEvent: func(cache.Event) {}, EventKinds: []cache.EventKind{99}})
 	require.ErrorIs(t, err, errors.ErrInvalid)
 	assert.Contains(t, err.Error(), "EventKinds")
 }

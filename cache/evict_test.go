@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosorcery/gosorcery/cache"
+	"github.com/gosorcery/gosorcery/internal/cachetest"
 )
 
 func TestEvictionFollowsReadOrder(t *testing.T) {
@@ -23,7 +24,7 @@ func TestEvictionFollowsReadOrder(t *testing.T) {
 		{[]string{"bob"}, "alice"},
 		{nil, "alice"}, // nothing read: the oldest insertion goes
 	} {
-		src := newSource(nil)
+		src := cachetest.NewSource(nil)
 		c := newCache(t, src, &cache.Options{MaxObjects: 2})
 		c.Set("alice", "a")
 		c.Set("bob", "b")
@@ -38,9 +39,9 @@ func TestEvictionFollowsReadOrder(t *testing.T) {
 }
 
 func TestEvictionKeepsHotEntriesUnderChurn(t *testing.T) {
-	src := newSource(nil)
-	rec := &recorder{}
-	c := newCache(t, src, &cache.Options{MaxObjects: 100, OnEvent: rec.record})
+	src := cachetest.NewSource(nil)
+	rec := &cachetest.Recorder{}
+	c := newCache(t, src, &cache.Options{MaxObjects: 100, OnEvent: rec.Record})
 	for i := range 10 {
 		c.Set(fmt.Sprintf("hot%d", i), "h")
 	}
@@ -57,8 +58,8 @@ func TestEvictionKeepsHotEntriesUnderChurn(t *testing.T) {
 	assert.Equal(t, 100, c.Len())
 	st := c.Stats()
 	assert.Equal(t, uint64(910), st.Evicted)
-	assert.Equal(t, 910, rec.count(cache.EventEvicted))
-	for _, ev := range rec.all() {
+	assert.Equal(t, 910, rec.Count(cache.EventEvicted))
+	for _, ev := range rec.Events() {
 		if ev.Kind == cache.EventEvicted {
 			require.Contains(t, ev.ID, "cold", "a hot entry was evicted")
 		}
@@ -66,7 +67,7 @@ func TestEvictionKeepsHotEntriesUnderChurn(t *testing.T) {
 }
 
 func TestNegativeEntriesCountTowardMaxObjects(t *testing.T) {
-	src := newSource(map[string]string{"alice": "a"})
+	src := cachetest.NewSource(map[string]string{"alice": "a"})
 	c := newCache(t, src, &cache.Options{MaxObjects: 10, NegativeLifetime: 3600e9})
 	get(t, c, "alice")
 	for i := range 100 {
@@ -79,9 +80,9 @@ func TestNegativeEntriesCountTowardMaxObjects(t *testing.T) {
 }
 
 func TestBoundedCacheUnderConcurrentReadsAndWrites(t *testing.T) {
-	src := newSource(nil)
+	src := cachetest.NewSource(nil)
 	for i := range 500 {
-		src.set(fmt.Sprintf("ep%d", i), fmt.Sprint(i))
+		src.Set(fmt.Sprintf("ep%d", i), fmt.Sprint(i))
 	}
 	c := newCache(t, src, &cache.Options{MaxObjects: 64})
 	var wg sync.WaitGroup

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gosorcery/gosorcery/cache"
 	"github.com/gosorcery/gosorcery/errors"
+	"github.com/gosorcery/gosorcery/internal/cachetest"
 )
 
 func fullOpts(o cache.Options) *cache.Options {
@@ -20,27 +21,19 @@ func fullOpts(o cache.Options) *cache.Options {
 	return &o
 }
 
-func ids(entries []cache.Entry[string]) []string {
-	var out []string
-	for _, e := range entries {
-		out = append(out, e.ID)
-	}
-	return out
-}
-
 func TestFullBackendRefreshFailureKeepsWholeSet(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := growingSource()
-		rec := &recorder{}
+		rec := &cachetest.Recorder{}
 		c := newCache(t, src, fullOpts(cache.Options{
-			LifetimeStale: time.Minute, LifetimeMaximum: 10 * time.Minute, OnEvent: rec.record,
+			LifetimeStale: time.Minute, LifetimeMaximum: 10 * time.Minute, OnEvent: rec.Record,
 		}))
 		all, err := c.All(context.Background())
 		require.NoError(t, err)
 		require.Len(t, all, 4)
 
-		src.setDown(true)
-		advance(time.Minute)
+		src.SetDown(true)
+		cachetest.Advance(time.Minute)
 		get(t, c, "obj1") // stale: starts the set refresh, which fails
 		synctest.Wait()
 		st := c.Stats()
@@ -48,11 +41,11 @@ func TestFullBackendRefreshFailureKeepsWholeSet(t *testing.T) {
 		assert.Equal(t, 4, st.Objects, "a failed set refresh dropped objects (Asterisk empties the set)")
 		assert.Equal(t, 4, st.Extended)
 		assert.Equal(t, uint64(1), st.RefreshErrors)
-		assert.Equal(t, 1, rec.count(cache.EventRefreshError))
+		assert.Equal(t, 1, rec.Count(cache.EventRefreshError))
 
 		// Extended: served past the original expiry at 10 min, as long as reads come.
 		for range 20 {
-			advance(time.Minute)
+			cachetest.Advance(time.Minute)
 			for i := 1; i <= 4; i++ {
 				_, ok := get(t, c, fmt.Sprintf("obj%d", i))
 				require.True(t, ok)
@@ -60,13 +53,13 @@ func TestFullBackendRefreshFailureKeepsWholeSet(t *testing.T) {
 			_, ok := get(t, c, "obj9")
 			require.False(t, ok, "an absent id is still known absent")
 		}
-		assert.Equal(t, 0, src.callsFor("obj1"), "a full-backend cache loaded one id")
-		assert.LessOrEqual(t, src.wholeCalls(), 1+21, "more than one set refresh per recheck")
-		assert.Positive(t, rec.count(cache.EventServedExtended))
+		assert.Equal(t, 0, src.Calls("obj1"), "a full-backend cache loaded one id")
+		assert.LessOrEqual(t, src.WholeCalls(), 1+21, "more than one set refresh per recheck")
+		assert.Positive(t, rec.Count(cache.EventServedExtended))
 
-		src.setDown(false)
+		src.SetDown(false)
 		grow(src)
-		advance(time.Minute)
+		cachetest.Advance(time.Minute)
 		get(t, c, "obj1")
 		synctest.Wait()
 		st = c.Stats()
@@ -78,7 +71,7 @@ func TestFullBackendRefreshFailureKeepsWholeSet(t *testing.T) {
 func TestFullBackendIsNeverPartial(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := growingSource()
-		src.setDown(true)
+		src.SetDown(true)
 		c := newCache(t, src, fullOpts(cache.Options{LifetimeStale: time.Minute}))
 		c.Set("obj1", "pushed") // a push before the set is loaded
 
@@ -91,10 +84,10 @@ func TestFullBackendIsNeverPartial(t *testing.T) {
 		assert.True(t, ok, "a pushed object is a fact even before the set is complete")
 		assert.Equal(t, "pushed", v)
 
-		src.setDown(false)
+		src.SetDown(false)
 		all, err := c.All(context.Background())
 		require.NoError(t, err)
-		assert.Equal(t, []string{"obj1", "obj2", "obj3", "obj4"}, ids(all), "sorted by id")
+		assert.Equal(t, []string{"obj1", "obj2", "obj3", "obj4"}, cachetest.IDs(all), "sorted by id")
 		assert.Equal(t, "v", all[0].Value, "the whole load replaced the pushed object")
 		assert.True(t, c.Stats().Complete)
 	})
@@ -103,7 +96,7 @@ func TestFullBackendIsNeverPartial(t *testing.T) {
 func TestFullBackendLoadIsCoalesced(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := growingSource()
-		src.setDelay(time.Second)
+		src.SetDelay(time.Second)
 		c := newCache(t, src, fullOpts(cache.Options{}))
 		var wg sync.WaitGroup
 		for i := range 100 {
@@ -116,7 +109,7 @@ func TestFullBackendLoadIsCoalesced(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		assert.Equal(t, 1, src.wholeCalls())
+		assert.Equal(t, 1, src.WholeCalls())
 	})
 }
 
@@ -129,36 +122,36 @@ func TestFullBackendWritesKeepSetComplete(t *testing.T) {
 	c.Delete("obj1")
 	all, err := c.All(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, []string{"obj2", "obj3", "obj4", "obj9"}, ids(all))
+	assert.Equal(t, []string{"obj2", "obj3", "obj4", "obj9"}, cachetest.IDs(all))
 	_, ok := get(t, c, "obj1")
 	assert.False(t, ok, "a deleted id is absent without a load")
-	assert.Equal(t, 1, src.wholeCalls())
+	assert.Equal(t, 1, src.WholeCalls())
 }
 
 func TestFullBackendExpireAndPopulateReloadTheSet(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := growingSource()
-		rec := &recorder{}
-		c := newCache(t, src, fullOpts(cache.Options{OnEvent: rec.record}))
+		rec := &cachetest.Recorder{}
+		c := newCache(t, src, fullOpts(cache.Options{OnEvent: rec.Record}))
 		get(t, c, "obj1")
 		grow(src)
-		src.setDelay(time.Second)
+		src.SetDelay(time.Second)
 
 		c.Expire("obj1") // the set is loaded as one: this expires it all, and reloads it now
 		assert.True(t, c.Stats().Complete, "the expired set must be served until its reload answers")
 		assert.Equal(t, 4, c.Len())
 		_, found := get(t, c, "obj5")
 		assert.False(t, found, "answered from the old set while the new one loads")
-		advance(time.Second)
+		cachetest.Advance(time.Second)
 		assert.Equal(t, 8, c.Len(), "the reload that Expire started did not replace the set")
-		assert.Equal(t, 2, src.wholeCalls())
-		assert.Equal(t, 1, rec.count(cache.EventExpired))
+		assert.Equal(t, 2, src.WholeCalls())
+		assert.Equal(t, 1, rec.Count(cache.EventExpired))
 
-		src.setDelay(0)
+		src.SetDelay(0)
 		require.NoError(t, c.Populate(context.Background()))
-		assert.Equal(t, 3, src.wholeCalls())
+		assert.Equal(t, 3, src.WholeCalls())
 
-		src.del("obj8")
+		src.Delete("obj8")
 		c.ExpireAll()
 		synctest.Wait()
 		all, err := c.All(context.Background())
@@ -172,12 +165,12 @@ func TestFullBackendExpireWhileTheSourceFailsDropsTheSet(t *testing.T) {
 		src := growingSource()
 		c := newCache(t, src, fullOpts(cache.Options{}))
 		get(t, c, "obj1")
-		src.setDown(true)
+		src.SetDown(true)
 		c.ExpireAll() // the reload fails: the set goes, as asked
 		synctest.Wait()
 		assert.False(t, c.Stats().Complete)
 		_, _, err := c.Get(context.Background(), "obj1")
-		assert.ErrorIs(t, err, errDown, "an expired set whose reload failed must not answer")
+		assert.ErrorIs(t, err, cachetest.ErrDown, "an expired set whose reload failed must not answer")
 	})
 }
 
@@ -193,7 +186,7 @@ func TestFullBackendMarkStaleReloadRefreshesTheSet(t *testing.T) {
 		assert.Equal(t, 8, c.Len())
 		assert.Equal(t, uint64(1), c.Stats().RefreshUpdated)
 
-		src.del("obj8")
+		src.Delete("obj8")
 		c.MarkAllStale()
 		all, err := c.All(context.Background()) // served stale, starts the refresh
 		require.NoError(t, err)
@@ -212,13 +205,13 @@ func TestFullBackendStaleIfErrorDropsSetAtCap(t *testing.T) {
 			LifetimeStale: time.Second, LifetimeMaximum: 5 * time.Second, StaleIfError: 5 * time.Second,
 		}))
 		get(t, c, "obj1")
-		src.setDown(true)
+		src.SetDown(true)
 		for range 9 {
-			advance(time.Second)
+			cachetest.Advance(time.Second)
 			_, ok := get(t, c, "obj1")
 			require.True(t, ok)
 		}
-		advance(time.Second) // t=10: last success + 5 s + 5 s
+		cachetest.Advance(time.Second) // t=10: last success + 5 s + 5 s
 		assert.False(t, c.Stats().Complete)
 		_, _, err := c.Get(context.Background(), "obj1")
 		assert.ErrorIs(t, err, errors.ErrUnavailable)
@@ -232,7 +225,7 @@ func TestFullBackendAbsentReadOfStaleSetStartsRefresh(t *testing.T) {
 		_, ok := get(t, c, "obj5")
 		require.False(t, ok)
 		grow(src)
-		advance(time.Minute)
+		cachetest.Advance(time.Minute)
 		_, ok = get(t, c, "obj5") // absent from the stale set: answered, and the set refreshed
 		assert.False(t, ok)
 		synctest.Wait()

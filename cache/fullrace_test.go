@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosorcery/gosorcery/cache"
+	"github.com/gosorcery/gosorcery/internal/cachetest"
 )
 
 // atLeastTwoProcs runs the test with GOMAXPROCS ≥ 2, so that readers race in parallel.
@@ -32,8 +33,8 @@ func TestFullBackendReadersNeverSeeTheSetMissingWhileItIsReloaded(t *testing.T) 
 		for i := range ids {
 			objs[fmt.Sprint("obj", i)] = fmt.Sprint("value", i)
 		}
-		src := newSource(objs)
-		src.setDelay(time.Millisecond) // every whole load takes a while: readers overlap it
+		src := cachetest.NewSource(objs)
+		src.SetDelay(time.Millisecond) // every whole load takes a while: readers overlap it
 		c := newCache(t, src, fullOpts(cache.Options{LifetimeStale: 50 * time.Millisecond, LifetimeMaximum: 80 * time.Millisecond}))
 		_, err := c.All(context.Background())
 		require.NoError(t, err)
@@ -80,8 +81,8 @@ func TestFullBackendReadersNeverSeeTheSetMissingWhileItIsReloaded(t *testing.T) 
 		wg.Wait()
 		assert.Zero(t, wrong.Load(), "wrong answers")
 		assert.Zero(t, failed.Load(), "failed reads")
-		t.Logf("%d whole loads", src.wholeCalls())
-		assert.Greater(t, src.wholeCalls(), 100, "the sets were not reloaded under the readers")
+		t.Logf("%d whole loads", src.WholeCalls())
+		assert.Greater(t, src.WholeCalls(), 100, "the sets were not reloaded under the readers")
 	})
 }
 
@@ -94,12 +95,12 @@ func TestFullBackendLoadsTheSetOncePerPeriodHoweverManyReadersRace(t *testing.T)
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				const periods = 1000
-				src := newSource(map[string]string{"alice": "v1", "bob": "v2"})
+				src := cachetest.NewSource(map[string]string{"alice": "v1", "bob": "v2"})
 				c := newCache(t, src, fullOpts(cache.Options{
 					LifetimeStale: time.Second, LifetimeMaximum: time.Hour, ErrorRecheck: time.Second,
 				}))
 				get(t, c, "alice") // the first whole load, at 0
-				src.setDown(tc.down)
+				src.SetDown(tc.down)
 				start := time.Now()
 				var wg sync.WaitGroup
 				var failed atomic.Int64
@@ -122,7 +123,7 @@ func TestFullBackendLoadsTheSetOncePerPeriodHoweverManyReadersRace(t *testing.T)
 				wg.Wait()
 				synctest.Wait()
 				assert.Zero(t, failed.Load())
-				loads := src.wholeCalls() - 1
+				loads := src.WholeCalls() - 1
 				assert.LessOrEqual(t, loads, periods, "whole-set loads over %d periods", periods)
 				// A period starts at the refresh, which comes at the first read after the stale
 				// point: up to one reader's sleep late.

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/gosorcery/gosorcery/cache"
+	"github.com/gosorcery/gosorcery/internal/cachetest"
 )
 
 // A reader that saw the set stale just before a refresh of it answered must not start
@@ -18,7 +19,7 @@ import (
 // is the double load that a 48-hour outage simulation counted by the hundred.
 func TestReaderThatSawTheSetStaleBeforeARefreshAnsweredStartsNoSecondLoad(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		src := newSource(map[string]string{"alice": "v1"})
+		src := cachetest.NewSource(map[string]string{"alice": "v1"})
 		c := newCache(t, src, fullOpts(cache.Options{LifetimeStale: time.Second, LifetimeMaximum: time.Hour}))
 		var calls atomic.Int32
 		paused, resume := make(chan struct{}), make(chan struct{})
@@ -36,11 +37,11 @@ func TestReaderThatSawTheSetStaleBeforeARefreshAnsweredStartsNoSecondLoad(t *tes
 		<-paused
 		get(t, c, "alice") // sees it stale too and refreshes it
 		synctest.Wait()
-		assert.Equal(t, 2, src.wholeCalls(), "the refresh has answered")
+		assert.Equal(t, 2, src.WholeCalls(), "the refresh has answered")
 
 		close(resume) // the first reader goes on, with the stale set it saw
 		wg.Wait()
 		synctest.Wait()
-		assert.Equal(t, 2, src.wholeCalls(), "whole loads: the first reader started another")
+		assert.Equal(t, 2, src.WholeCalls(), "whole loads: the first reader started another")
 	})
 }

@@ -13,30 +13,25 @@ import (
 
 	"github.com/gosorcery/gosorcery/cache"
 	"github.com/gosorcery/gosorcery/errors"
+	"github.com/gosorcery/gosorcery/internal/cachetest"
 )
-
-// advance moves the bubble's clock and lets the cache's goroutines act on it.
-func advance(d time.Duration) {
-	time.Sleep(d)
-	synctest.Wait()
-}
 
 func TestRefreshErrorExtendsLifetime(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		src := newSource(map[string]string{"alice": "v1"})
-		rec := &recorder{}
-		c := newCache(t, src, &cache.Options{LifetimeStale: 5 * time.Second, LifetimeMaximum: 10 * time.Second, OnEvent: rec.record})
+		src := cachetest.NewSource(map[string]string{"alice": "v1"})
+		rec := &cachetest.Recorder{}
+		c := newCache(t, src, &cache.Options{LifetimeStale: 5 * time.Second, LifetimeMaximum: 10 * time.Second, OnEvent: rec.Record})
 		get(t, c, "alice")
-		src.setDown(true)
+		src.SetDown(true)
 
-		advance(6 * time.Second)
+		cachetest.Advance(6 * time.Second)
 		v, ok := get(t, c, "alice") // stale: served, refresh fails at t=6
 		require.True(t, ok)
 		assert.Equal(t, "v1", v)
 		synctest.Wait()
 		assert.Equal(t, 1, c.Stats().Extended, "the failed refresh did not extend the entry")
 
-		advance(9 * time.Second) // t=15: past the original expiry at 10, before 6+10
+		cachetest.Advance(9 * time.Second) // t=15: past the original expiry at 10, before 6+10
 		v, ok = c.Peek("alice")
 		assert.True(t, ok, "an entry whose refresh failed expired at its original time")
 		assert.Equal(t, "v1", v)
@@ -47,7 +42,7 @@ func TestRefreshErrorExtendsLifetime(t *testing.T) {
 		assert.Equal(t, []cache.EventKind{
 			cache.EventMiss, cache.EventStaleHit, cache.EventRefreshError,
 			cache.EventServedExtended, cache.EventRefreshError,
-		}, rec.kinds("alice"))
+		}, rec.Kinds("alice"))
 		st := c.Stats()
 		assert.Equal(t, uint64(2), st.RefreshErrors)
 		assert.Equal(t, uint64(0), st.Expired)
@@ -57,17 +52,17 @@ func TestRefreshErrorExtendsLifetime(t *testing.T) {
 
 func TestExtendedEntryExpiresWhenNoLongerRead(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		src := newSource(map[string]string{"alice": "v1"})
+		src := cachetest.NewSource(map[string]string{"alice": "v1"})
 		c := newCache(t, src, &cache.Options{LifetimeStale: 5 * time.Second, LifetimeMaximum: 10 * time.Second})
 		get(t, c, "alice")
-		src.setDown(true)
-		advance(6 * time.Second)
+		src.SetDown(true)
+		cachetest.Advance(6 * time.Second)
 		get(t, c, "alice") // refresh fails at t=6: expiry moves to t=16
 		synctest.Wait()
-		advance(9999 * time.Millisecond)
+		cachetest.Advance(9999 * time.Millisecond)
 		_, ok := c.Peek("alice")
 		require.True(t, ok, "gone before the extended expiry")
-		advance(time.Millisecond)
+		cachetest.Advance(time.Millisecond)
 		_, ok = c.Peek("alice")
 		assert.False(t, ok, "an extended entry nobody reads must still expire")
 		_, _, err := c.Get(context.Background(), "alice")
@@ -77,40 +72,40 @@ func TestExtendedEntryExpiresWhenNoLongerRead(t *testing.T) {
 
 func TestFailedIDIsNotRetriedBeforeErrorRecheck(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		src := newSource(map[string]string{"alice": "v1"})
+		src := cachetest.NewSource(map[string]string{"alice": "v1"})
 		c := newCache(t, src, &cache.Options{LifetimeStale: 10 * time.Second, LifetimeMaximum: time.Hour, ErrorRecheck: 30 * time.Second})
 		get(t, c, "alice")
-		src.setDown(true)
-		advance(10 * time.Second)
+		src.SetDown(true)
+		cachetest.Advance(10 * time.Second)
 		for range 300 { // 30 s of reads, ten a second
 			v, ok := get(t, c, "alice")
 			require.True(t, ok)
 			require.Equal(t, "v1", v)
-			advance(100 * time.Millisecond)
+			cachetest.Advance(100 * time.Millisecond)
 		}
 		synctest.Wait()
 		// One load, one refresh at t=10, one more at t=40 at the earliest.
-		assert.Equal(t, 2, src.callsFor("alice"), "a failed id was retried before ErrorRecheck")
-		advance(100 * time.Millisecond)
+		assert.Equal(t, 2, src.Calls("alice"), "a failed id was retried before ErrorRecheck")
+		cachetest.Advance(100 * time.Millisecond)
 		get(t, c, "alice")
 		synctest.Wait()
-		assert.Equal(t, 3, src.callsFor("alice"), "not retried once ErrorRecheck passed")
+		assert.Equal(t, 3, src.Calls("alice"), "not retried once ErrorRecheck passed")
 	})
 }
 
 func TestOutageOfTwoDaysKeepsServingCachedObjects(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const n = 40
-		src := newSource(nil)
+		src := cachetest.NewSource(nil)
 		for i := range n {
-			src.set(fmt.Sprintf("ep%02d", i), "v1")
+			src.Set(fmt.Sprintf("ep%02d", i), "v1")
 		}
 		c := newCache(t, src, &cache.Options{LifetimeMaximum: 86400 * time.Second, LifetimeStale: 60 * time.Second})
 		for i := range n {
 			get(t, c, fmt.Sprintf("ep%02d", i))
 		}
 
-		src.setDown(true)
+		src.SetDown(true)
 		outage := time.Now()
 		const step = 20 * time.Second
 		for time.Since(outage) < 48*time.Hour {
@@ -121,13 +116,13 @@ func TestOutageOfTwoDaysKeepsServingCachedObjects(t *testing.T) {
 				require.True(t, ok, "%s at %v into the outage", id, time.Since(outage))
 				require.Equal(t, "v1", v)
 			}
-			advance(step)
+			cachetest.Advance(step)
 		}
 		synctest.Wait()
 		recheck := 60 * time.Second
 		for i := range n {
 			id := fmt.Sprintf("ep%02d", i)
-			times := src.callTimes(id)[1:] // the first is the load before the outage
+			times := src.CallTimes(id)[1:] // the first is the load before the outage
 			assert.LessOrEqual(t, len(times), int(48*time.Hour/recheck)+1, id)
 			assert.GreaterOrEqual(t, len(times), int(48*time.Hour/(recheck+step))-1, "%s was not re-checked", id)
 			for j := 1; j < len(times); j++ {
@@ -141,16 +136,14 @@ func TestOutageOfTwoDaysKeepsServingCachedObjects(t *testing.T) {
 		assert.Equal(t, uint64(0), st.Expired)
 
 		// The source comes back changed: ep00 updated, ep01 deleted.
-		src.mu.Lock()
-		src.down = false
-		src.objs["ep00"] = "v2"
-		delete(src.objs, "ep01")
-		src.mu.Unlock()
+		src.SetDown(false)
+		src.Set("ep00", "v2")
+		src.Delete("ep01")
 		back := time.Now()
 		for time.Since(back) <= 60*time.Second+step {
 			get(t, c, "ep00")
 			get(t, c, "ep01")
-			advance(step)
+			cachetest.Advance(step)
 		}
 		synctest.Wait()
 		v, ok := get(t, c, "ep00")
@@ -164,39 +157,39 @@ func TestOutageOfTwoDaysKeepsServingCachedObjects(t *testing.T) {
 
 func TestStaleIfErrorEndsServiceAtTheCap(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		src := newSource(map[string]string{"alice": "v1"})
-		rec := &recorder{}
+		src := cachetest.NewSource(map[string]string{"alice": "v1"})
+		rec := &cachetest.Recorder{}
 		c := newCache(t, src, &cache.Options{
 			LifetimeStale: 2 * time.Second, LifetimeMaximum: 10 * time.Second, StaleIfError: 5 * time.Second,
-			OnEvent: rec.record,
+			OnEvent: rec.Record,
 		})
 		start := time.Now()
 		get(t, c, "alice")
-		src.setDown(true)
+		src.SetDown(true)
 		for time.Since(start) < 15*time.Second {
 			v, ok, err := c.Get(context.Background(), "alice")
 			require.NoError(t, err, "at %v", time.Since(start))
 			require.True(t, ok, "at %v", time.Since(start))
 			require.Equal(t, "v1", v)
-			advance(500 * time.Millisecond)
+			cachetest.Advance(500 * time.Millisecond)
 		}
 		// The cap: last success (0) + LifetimeMaximum (10 s) + StaleIfError (5 s).
 		_, ok := c.Peek("alice")
 		assert.False(t, ok, "served past last success + LifetimeMaximum + StaleIfError")
 		_, _, err := c.Get(context.Background(), "alice")
 		assert.ErrorIs(t, err, errors.ErrUnavailable)
-		assert.Equal(t, 1, rec.count(cache.EventExpired))
+		assert.Equal(t, 1, rec.Count(cache.EventExpired))
 	})
 }
 
 func TestStaleReadsCauseOneRefresh(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		src := newSource(map[string]string{"alice": "v1"})
+		src := cachetest.NewSource(map[string]string{"alice": "v1"})
 		c := newCache(t, src, &cache.Options{LifetimeStale: time.Second, LifetimeMaximum: time.Hour})
 		get(t, c, "alice")
-		src.set("alice", "v2")
-		src.setDelay(100 * time.Millisecond)
-		advance(2 * time.Second)
+		src.Set("alice", "v2")
+		src.SetDelay(100 * time.Millisecond)
+		cachetest.Advance(2 * time.Second)
 		var wg sync.WaitGroup
 		for range 1000 {
 			wg.Go(func() {
@@ -207,8 +200,8 @@ func TestStaleReadsCauseOneRefresh(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		advance(time.Second) // the refresh takes 100 ms
-		assert.Equal(t, 2, src.callsFor("alice"), "1,000 stale reads: want the load and one refresh")
+		cachetest.Advance(time.Second) // the refresh takes 100 ms
+		assert.Equal(t, 2, src.Calls("alice"), "1,000 stale reads: want the load and one refresh")
 		assert.Equal(t, uint64(1000), c.Stats().StaleHits)
 		v, _ := get(t, c, "alice")
 		assert.Equal(t, "v2", v)
@@ -217,8 +210,8 @@ func TestStaleReadsCauseOneRefresh(t *testing.T) {
 
 func TestColdReadsCauseOneLoad(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		src := newSource(map[string]string{"alice": "v1"})
-		src.setDelay(100 * time.Millisecond)
+		src := cachetest.NewSource(map[string]string{"alice": "v1"})
+		src.SetDelay(100 * time.Millisecond)
 		c := newCache(t, src, &cache.Options{LifetimeStale: time.Minute})
 		var wg sync.WaitGroup
 		for range 1000 {
@@ -230,7 +223,7 @@ func TestColdReadsCauseOneLoad(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		assert.Equal(t, 1, src.callsFor("alice"), "1,000 cold reads: want one load")
+		assert.Equal(t, 1, src.Calls("alice"), "1,000 cold reads: want one load")
 		st := c.Stats()
 		assert.Equal(t, uint64(1000), st.Misses+st.Hits, "every Get counted once")
 		assert.Equal(t, uint64(1), st.Loads.Found)
@@ -239,8 +232,8 @@ func TestColdReadsCauseOneLoad(t *testing.T) {
 
 func TestImpatientReaderDoesNotCancelSharedLoad(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		src := newSource(map[string]string{"alice": "v1"})
-		src.setDelay(time.Second)
+		src := cachetest.NewSource(map[string]string{"alice": "v1"})
+		src.SetDelay(time.Second)
 		c := newCache(t, src, nil)
 		short, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 		defer cancel()
@@ -254,19 +247,19 @@ func TestImpatientReaderDoesNotCancelSharedLoad(t *testing.T) {
 		assert.True(t, ok)
 		assert.Equal(t, "v1", v)
 		wg.Wait()
-		assert.Equal(t, 1, src.callsFor("alice"))
+		assert.Equal(t, 1, src.Calls("alice"))
 	})
 }
 
 func TestNegativeEntriesRememberNotFound(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		src := newSource(nil)
+		src := cachetest.NewSource(nil)
 		c := newCache(t, src, &cache.Options{NegativeLifetime: 30 * time.Second})
 		for range 100 {
 			_, ok := get(t, c, "ghost")
 			require.False(t, ok)
 		}
-		assert.Equal(t, 1, src.callsFor("ghost"), "a flood of lookups of an unknown id reached the source")
+		assert.Equal(t, 1, src.Calls("ghost"), "a flood of lookups of an unknown id reached the source")
 		st := c.Stats()
 		assert.Equal(t, uint64(99), st.NegativeHits)
 		assert.Equal(t, 1, st.NegativeObjects)
@@ -275,13 +268,13 @@ func TestNegativeEntriesRememberNotFound(t *testing.T) {
 		_, ok := c.Peek("ghost")
 		assert.False(t, ok)
 
-		advance(30 * time.Second)
+		cachetest.Advance(30 * time.Second)
 		assert.Equal(t, 0, c.Stats().NegativeObjects, "a negative entry outlived NegativeLifetime")
-		src.set("ghost", "boo")
+		src.Set("ghost", "boo")
 		v, ok := get(t, c, "ghost")
 		assert.True(t, ok)
 		assert.Equal(t, "boo", v)
-		assert.Equal(t, 2, src.callsFor("ghost"))
+		assert.Equal(t, 2, src.Calls("ghost"))
 
 		// A push replaces a negative entry.
 		get(t, c, "casper")
@@ -294,30 +287,30 @@ func TestNegativeEntriesRememberNotFound(t *testing.T) {
 
 func TestRefreshNotFoundLeavesNegativeEntry(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		src := newSource(map[string]string{"alice": "v1"})
+		src := cachetest.NewSource(map[string]string{"alice": "v1"})
 		c := newCache(t, src, &cache.Options{LifetimeStale: time.Second, NegativeLifetime: time.Minute})
 		get(t, c, "alice")
-		src.del("alice")
-		advance(time.Second)
+		src.Delete("alice")
+		cachetest.Advance(time.Second)
 		get(t, c, "alice")
 		synctest.Wait()
 		for range 10 {
 			_, ok := get(t, c, "alice")
 			assert.False(t, ok)
 		}
-		assert.Equal(t, 2, src.callsFor("alice"))
+		assert.Equal(t, 2, src.Calls("alice"))
 		assert.Equal(t, 1, c.Stats().NegativeObjects)
 	})
 }
 
 func TestDegradedLoadIsServedAndRecheckedAfterErrorRecheck(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		src := newSource(map[string]string{"alice": "fallback"})
-		src.setDegraded(true)
-		rec := &recorder{}
+		src := cachetest.NewSource(map[string]string{"alice": "fallback"})
+		src.SetDegraded(true)
+		rec := &cachetest.Recorder{}
 		c := newCache(t, src, &cache.Options{
 			LifetimeStale: time.Minute, LifetimeMaximum: time.Hour, ErrorRecheck: 10 * time.Second,
-			OnEvent: rec.record,
+			OnEvent: rec.Record,
 		})
 		v, ok, err := c.Get(context.Background(), "alice")
 		require.NoError(t, err, "a degraded answer is served without its error")
@@ -329,36 +322,36 @@ func TestDegradedLoadIsServedAndRecheckedAfterErrorRecheck(t *testing.T) {
 		assert.True(t, st.LastSuccess.IsZero(), "a degraded answer is not a success")
 
 		get(t, c, "alice")
-		assert.Equal(t, []cache.EventKind{cache.EventMiss, cache.EventServedExtended}, rec.kinds("alice"))
-		advance(9 * time.Second)
+		assert.Equal(t, []cache.EventKind{cache.EventMiss, cache.EventServedExtended}, rec.Kinds("alice"))
+		cachetest.Advance(9 * time.Second)
 		get(t, c, "alice")
 		synctest.Wait()
-		assert.Equal(t, 1, src.callsFor("alice"), "re-checked before ErrorRecheck")
-		advance(time.Second)
+		assert.Equal(t, 1, src.Calls("alice"), "re-checked before ErrorRecheck")
+		cachetest.Advance(time.Second)
 		get(t, c, "alice")
 		synctest.Wait()
-		assert.Equal(t, 2, src.callsFor("alice"), "not re-checked after ErrorRecheck")
+		assert.Equal(t, 2, src.Calls("alice"), "not re-checked after ErrorRecheck")
 	})
 }
 
 func TestDegradedRefreshKeepsExistingEntry(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		src := newSource(map[string]string{"alice": "preferred"})
-		rec := &recorder{}
-		c := newCache(t, src, &cache.Options{LifetimeStale: time.Second, LifetimeMaximum: 10 * time.Second, OnEvent: rec.record})
+		src := cachetest.NewSource(map[string]string{"alice": "preferred"})
+		rec := &cachetest.Recorder{}
+		c := newCache(t, src, &cache.Options{LifetimeStale: time.Second, LifetimeMaximum: 10 * time.Second, OnEvent: rec.Record})
 		get(t, c, "alice")
-		src.set("alice", "fallback")
-		src.setDegraded(true)
-		advance(2 * time.Second)
+		src.Set("alice", "fallback")
+		src.SetDegraded(true)
+		cachetest.Advance(2 * time.Second)
 		get(t, c, "alice")
 		synctest.Wait()
 		v, ok := get(t, c, "alice")
 		assert.True(t, ok)
 		assert.Equal(t, "preferred", v, "a degraded refresh replaced the existing entry")
 		assert.Equal(t, 1, c.Stats().Extended)
-		assert.Contains(t, rec.kinds("alice"), cache.EventRefreshError)
+		assert.Contains(t, rec.Kinds("alice"), cache.EventRefreshError)
 		// Extended like an error: still served past the original expiry at 10 s.
-		advance(9 * time.Second)
+		cachetest.Advance(9 * time.Second)
 		_, ok = c.Peek("alice")
 		assert.True(t, ok)
 	})
@@ -396,7 +389,7 @@ func TestRefreshIsDetachedFromReaderAndBoundedByRefreshTimeout(t *testing.T) {
 		mu.Lock()
 		hang = true
 		mu.Unlock()
-		advance(2 * time.Second)
+		cachetest.Advance(2 * time.Second)
 		ctx, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, "trace-1"))
 		_, ok, err := c.Get(ctx, "alice")
 		require.NoError(t, err)
@@ -404,7 +397,7 @@ func TestRefreshIsDetachedFromReaderAndBoundedByRefreshTimeout(t *testing.T) {
 		cancel() // the reader goes away; its refresh must not
 		synctest.Wait()
 		assert.Equal(t, 1, c.Stats().RefreshesInFlight, "the refresh died with its reader")
-		advance(3 * time.Second)
+		cachetest.Advance(3 * time.Second)
 		mu.Lock()
 		defer mu.Unlock()
 		assert.Equal(t, 3*time.Second, deadline, "refresh deadline")
@@ -417,24 +410,24 @@ func TestRefreshIsDetachedFromReaderAndBoundedByRefreshTimeout(t *testing.T) {
 
 func TestRefreshWorkersBoundConcurrentRefreshes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		src := newSource(nil)
+		src := cachetest.NewSource(nil)
 		for i := range 50 {
-			src.set(fmt.Sprintf("ep%02d", i), "v")
+			src.Set(fmt.Sprintf("ep%02d", i), "v")
 		}
 		c := newCache(t, src, &cache.Options{LifetimeStale: time.Second, RefreshWorkers: 3})
 		for i := range 50 {
 			get(t, c, fmt.Sprintf("ep%02d", i))
 		}
-		require.Equal(t, 1, src.peakRunning())
-		src.setDelay(time.Second)
-		advance(time.Second)
+		require.Equal(t, 1, src.PeakRunning())
+		src.SetDelay(time.Second)
+		cachetest.Advance(time.Second)
 		for i := range 50 {
 			get(t, c, fmt.Sprintf("ep%02d", i))
 		}
 		synctest.Wait()
 		assert.Equal(t, 50, c.Stats().RefreshesInFlight)
-		advance(20 * time.Second)
-		assert.Equal(t, 3, src.peakRunning(), "more refreshes ran at once than RefreshWorkers")
+		cachetest.Advance(20 * time.Second)
+		assert.Equal(t, 3, src.PeakRunning(), "more refreshes ran at once than RefreshWorkers")
 		st := c.Stats()
 		assert.Equal(t, uint64(50), st.RefreshUpdated)
 		assert.Equal(t, 0, st.RefreshesInFlight)
@@ -443,13 +436,13 @@ func TestRefreshWorkersBoundConcurrentRefreshes(t *testing.T) {
 
 func TestSetDuringLoadWins(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		src := newSource(map[string]string{"alice": "old"})
-		src.setDelay(time.Second)
+		src := cachetest.NewSource(map[string]string{"alice": "old"})
+		src.SetDelay(time.Second)
 		c := newCache(t, src, nil)
 		go c.Get(context.Background(), "alice")
 		synctest.Wait()
 		c.Set("alice", "pushed")
-		advance(time.Second)
+		cachetest.Advance(time.Second)
 		v, _ := c.Peek("alice")
 		assert.Equal(t, "pushed", v, "a load that started before a push overwrote it")
 	})
@@ -457,8 +450,8 @@ func TestSetDuringLoadWins(t *testing.T) {
 
 func TestDeleteDuringLoadIsNotUndone(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		src := newSource(map[string]string{"alice": "old"})
-		src.setDelay(time.Second)
+		src := cachetest.NewSource(map[string]string{"alice": "old"})
+		src.SetDelay(time.Second)
 		c := newCache(t, src, nil)
 		var wg sync.WaitGroup
 		wg.Go(func() {
@@ -477,12 +470,12 @@ func TestDeleteDuringLoadIsNotUndone(t *testing.T) {
 
 func TestMarkStaleReloadRefreshesNow(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		src := newSource(map[string]string{"alice": "v1", "bob": "v1"})
+		src := cachetest.NewSource(map[string]string{"alice": "v1", "bob": "v1"})
 		c := newCache(t, src, &cache.Options{LifetimeStale: time.Hour})
 		get(t, c, "alice")
 		get(t, c, "bob")
-		src.set("alice", "v2")
-		src.set("bob", "v2")
+		src.Set("alice", "v2")
+		src.Set("bob", "v2")
 
 		c.MarkStale("alice", true)
 		synctest.Wait()
@@ -503,14 +496,14 @@ func TestMarkStaleReloadRefreshesNow(t *testing.T) {
 
 func TestMarkAllStaleRefreshesOnNextRead(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		src := newSource(map[string]string{"alice": "v1", "bob": "v1", "carol": "v1"})
+		src := cachetest.NewSource(map[string]string{"alice": "v1", "bob": "v1", "carol": "v1"})
 		c := newCache(t, src, &cache.Options{LifetimeStale: time.Hour, LifetimeMaximum: 2 * time.Hour})
 		for _, id := range []string{"alice", "bob", "carol"} {
 			get(t, c, id)
 		}
-		src.set("alice", "v2")
-		src.set("bob", "v2")
-		advance(30 * time.Minute)
+		src.Set("alice", "v2")
+		src.Set("bob", "v2")
+		cachetest.Advance(30 * time.Minute)
 		c.MarkAllStale()
 		get(t, c, "alice")
 		get(t, c, "bob")
@@ -521,19 +514,19 @@ func TestMarkAllStaleRefreshesOnNextRead(t *testing.T) {
 		}
 		// carol, marked stale but not read, keeps her expiry; the others expire two hours
 		// after their refresh.
-		advance(90 * time.Minute)
+		cachetest.Advance(90 * time.Minute)
 		_, ok := c.Peek("carol")
 		assert.False(t, ok, "a stale entry outlived its maximum lifetime")
 		assert.Equal(t, 2, c.Len(), "refreshed entries expired before two hours")
-		advance(30 * time.Minute)
+		cachetest.Advance(30 * time.Minute)
 		assert.Equal(t, 0, c.Len())
 	})
 }
 
 func TestExpireRemovesOneAndExpireAllRemovesEverything(t *testing.T) {
-	src := newSource(map[string]string{"alice": "v1", "bob": "v1", "carol": "v1"})
-	rec := &recorder{}
-	c := newCache(t, src, &cache.Options{OnEvent: rec.record})
+	src := cachetest.NewSource(map[string]string{"alice": "v1", "bob": "v1", "carol": "v1"})
+	rec := &cachetest.Recorder{}
+	c := newCache(t, src, &cache.Options{OnEvent: rec.Record})
 	for _, id := range []string{"alice", "bob", "carol"} {
 		get(t, c, id)
 	}
@@ -542,15 +535,15 @@ func TestExpireRemovesOneAndExpireAllRemovesEverything(t *testing.T) {
 	assert.False(t, ok)
 	assert.Equal(t, 2, c.Len())
 	get(t, c, "alice")
-	assert.Equal(t, 2, src.callsFor("alice"), "an expired object is loaded again")
+	assert.Equal(t, 2, src.Calls("alice"), "an expired object is loaded again")
 	c.ExpireAll()
 	assert.Equal(t, 0, c.Len())
-	assert.Equal(t, 4, rec.count(cache.EventExpired))
+	assert.Equal(t, 4, rec.Count(cache.EventExpired))
 	assert.Equal(t, uint64(4), c.Stats().Expired)
 }
 
 func TestPopulateLoadsWholeSetAndDropsTheRest(t *testing.T) {
-	src := newSource(map[string]string{"alice": "v1", "bob": "v1"})
+	src := cachetest.NewSource(map[string]string{"alice": "v1", "bob": "v1"})
 	c := newCache(t, src, nil)
 	c.Set("stranger", "x")
 	require.NoError(t, c.Populate(context.Background()))
@@ -561,11 +554,11 @@ func TestPopulateLoadsWholeSetAndDropsTheRest(t *testing.T) {
 	assert.True(t, ok)
 	assert.Equal(t, "v1", v)
 
-	src.setDown(true)
+	src.SetDown(true)
 	assert.ErrorIs(t, c.Populate(context.Background()), errors.ErrUnavailable)
 	assert.Equal(t, 2, c.Len(), "a failed Populate changed the cache")
 
-	plain, err := cache.New(src.load, nil)
+	plain, err := cache.New(src.Load, nil)
 	require.NoError(t, err)
 	defer plain.Close()
 	assert.ErrorIs(t, plain.Populate(context.Background()), errors.ErrUnsupported)

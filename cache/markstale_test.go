@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosorcery/gosorcery/cache"
+	"github.com/gosorcery/gosorcery/internal/cachetest"
 )
 
 // readThenWait is a source that reads the value at once, then takes delay to answer: a
@@ -40,7 +41,7 @@ func (r *readThenWait) load(ctx context.Context, id string) (string, bool, error
 		return "", false, err
 	}
 	if down {
-		return "", false, errDown
+		return "", false, cachetest.ErrDown
 	}
 	return v, ok, nil
 }
@@ -122,27 +123,27 @@ func peek(c *cache.Cache[string], id string) string {
 func TestChangeMarkedStaleDuringARunningRefreshIsRefreshedAgain(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := newReadThenWait(map[string]string{"alice": "v0"})
-		rec := &recorder{}
-		c := newReadThenWaitCache(t, src, &cache.Options{LifetimeStale: time.Hour, OnEvent: rec.record})
+		rec := &cachetest.Recorder{}
+		c := newReadThenWaitCache(t, src, &cache.Options{LifetimeStale: time.Hour, OnEvent: rec.Record})
 		get(t, c, "alice")
 
 		src.setDelay(2 * time.Second)
 		c.MarkStale("alice", true) // t=0: the refresh reads v0, answers at t=2
-		advance(time.Second)
+		cachetest.Advance(time.Second)
 		src.set("alice", "v1")
 		c.MarkStale("alice", true) // t=1: announced while the refresh that read v0 runs
 
-		advance(time.Second) // t=2: the first refresh stored v0, the second one read v1
+		cachetest.Advance(time.Second) // t=2: the first refresh stored v0, the second one read v1
 		assert.Equal(t, "v0", peek(c, "alice"), "the first refresh's answer is served until the second one ends")
 		assert.Equal(t, 3, src.callsFor("alice"), "a MarkStale during a running refresh did not start another one after it")
 
-		advance(2 * time.Second) // t=4: the second refresh stored v1
+		cachetest.Advance(2 * time.Second) // t=4: the second refresh stored v1
 		v, _ := get(t, c, "alice")
 		assert.Equal(t, "v1", v, "the change announced during the refresh was lost")
-		advance(time.Minute)
+		cachetest.Advance(time.Minute)
 		assert.Equal(t, 3, src.callsFor("alice"), "refreshes went on after the change was in")
 		assert.Equal(t, []cache.EventKind{cache.EventMiss, cache.EventRefreshUpdated, cache.EventRefreshUpdated, cache.EventHit},
-			rec.kinds("alice"), "the second answer must be fresh, and the first one must not have been")
+			rec.Kinds("alice"), "the second answer must be fresh, and the first one must not have been")
 	})
 }
 
@@ -154,15 +155,15 @@ func TestChangeMarkedStaleWithoutReloadDuringARefreshLeavesTheAnswerStale(t *tes
 
 		src.setDelay(2 * time.Second)
 		c.MarkStale("alice", true)
-		advance(time.Second)
+		cachetest.Advance(time.Second)
 		src.set("alice", "v1")
 		c.MarkStale("alice", false)
-		advance(time.Second)
+		cachetest.Advance(time.Second)
 		assert.Equal(t, 2, src.callsFor("alice"), "MarkStale without reload started a refresh")
 
 		v, _ := get(t, c, "alice") // stale: served, and refreshed
 		assert.Equal(t, "v0", v)
-		advance(2 * time.Second)
+		cachetest.Advance(2 * time.Second)
 		assert.Equal(t, 3, src.callsFor("alice"), "the answer of a refresh marked stale while it ran was taken for fresh")
 		v, _ = get(t, c, "alice")
 		assert.Equal(t, "v1", v)
@@ -179,16 +180,16 @@ func TestMarkStaleOfAQueuedRefreshCostsNoSecondRefresh(t *testing.T) {
 		src.setDelay(2 * time.Second)
 		c.MarkStale("alice", true) // runs on the one worker
 		c.MarkStale("bob", true)   // queued behind it
-		advance(time.Second)
+		cachetest.Advance(time.Second)
 		src.set("bob", "v1")
 		c.MarkStale("bob", true) // bob's refresh has not begun: it will read v1
 
-		advance(5 * time.Second)
+		cachetest.Advance(5 * time.Second)
 		assert.Equal(t, 2, src.callsFor("bob"), "a refresh that had not begun to load was repeated")
 		assert.Equal(t, "v1", peek(c, "bob"))
 		v, _ := get(t, c, "bob")
 		assert.Equal(t, "v1", v)
-		advance(time.Minute)
+		cachetest.Advance(time.Minute)
 		assert.Equal(t, 2, src.callsFor("bob"), "the refreshed entry was left stale")
 	})
 }
@@ -202,10 +203,10 @@ func TestObjectCreatedDuringARefreshThatFoundNothingIsNotRememberedAbsent(t *tes
 		src.set("alice", "")
 		src.setDelay(2 * time.Second)
 		c.MarkStale("alice", true) // reads "no such object"
-		advance(time.Second)
+		cachetest.Advance(time.Second)
 		src.set("alice", "v1")
 		c.MarkStale("alice", true) // recreated while that refresh runs
-		advance(time.Second)
+		cachetest.Advance(time.Second)
 
 		src.setDelay(0)
 		v, found := get(t, c, "alice")
@@ -223,21 +224,21 @@ func TestChangeMarkedStaleDuringAFailingRefreshWaitsForErrorRecheck(t *testing.T
 		src.setDown(true)
 		src.setDelay(2 * time.Second)
 		c.MarkStale("alice", true)
-		advance(time.Second)
+		cachetest.Advance(time.Second)
 		src.set("alice", "v1")
 		c.MarkStale("alice", true)
-		advance(time.Second) // the refresh failed: the entry is extended
+		cachetest.Advance(time.Second) // the refresh failed: the entry is extended
 
 		for range 10 {
 			v, _ := get(t, c, "alice")
 			require.Equal(t, "v0", v)
-			advance(time.Second)
+			cachetest.Advance(time.Second)
 		}
 		assert.Equal(t, 2, src.callsFor("alice"), "a failing source was asked again before ErrorRecheck")
 
 		src.setDown(false)
 		src.setDelay(0)
-		advance(time.Minute)
+		cachetest.Advance(time.Minute)
 		get(t, c, "alice") // past the recheck point: refreshed
 		synctest.Wait()
 		v, _ := get(t, c, "alice")
@@ -257,7 +258,7 @@ func TestChangeMarkedStaleWhileItsFirstLoadRunsIsLoadedAgain(t *testing.T) {
 					v, _ := get(t, c, "alice") // reads v0, answers at t=2
 					assert.Equal(t, "v0", v, "the load's callers get what it read")
 				})
-				advance(time.Second)
+				cachetest.Advance(time.Second)
 				src.set("alice", "v1")
 				c.MarkStale("alice", reload)
 				wg.Wait()
@@ -269,7 +270,7 @@ func TestChangeMarkedStaleWhileItsFirstLoadRunsIsLoadedAgain(t *testing.T) {
 					assert.Equal(t, 1, src.callsFor("alice"))
 					get(t, c, "alice") // stale: served and refreshed
 				}
-				advance(2 * time.Second)
+				cachetest.Advance(2 * time.Second)
 				v, _ := get(t, c, "alice")
 				assert.Equal(t, "v1", v, "the answer of a load marked stale while it ran was cached fresh")
 			})
@@ -286,17 +287,17 @@ func TestFullBackendSetMarkedStaleDuringItsRefreshIsLoadedAgain(t *testing.T) {
 
 		src.setDelay(2 * time.Second)
 		c.MarkStale("alice", true) // the set refresh reads v0, answers at t=2
-		advance(time.Second)
+		cachetest.Advance(time.Second)
 		src.set("alice", "v1")
 		c.MarkStale("alice", true)
-		advance(time.Second)
+		cachetest.Advance(time.Second)
 		assert.Equal(t, 3, src.wholeCalls(), "a MarkStale during a running set refresh did not start another one")
 		assert.Equal(t, "v0", peek(c, "alice"))
 
-		advance(2 * time.Second)
+		cachetest.Advance(2 * time.Second)
 		v, _ := get(t, c, "alice")
 		assert.Equal(t, "v1", v, "the change announced during the set refresh was lost")
-		advance(time.Minute)
+		cachetest.Advance(time.Minute)
 		assert.Equal(t, 3, src.wholeCalls(), "the set was left stale after the second refresh")
 	})
 }
@@ -311,12 +312,12 @@ func TestFullBackendChangeDuringTheFirstWholeLoadIsLoadedAgain(t *testing.T) {
 			v, _ := get(t, c, "alice") // the first whole load reads v0
 			assert.Equal(t, "v0", v)
 		})
-		advance(time.Second)
+		cachetest.Advance(time.Second)
 		src.set("alice", "v1")
 		src.set("bob", "v1")
 		c.MarkStale("alice", true)
 		wg.Wait()
-		advance(3 * time.Second)
+		cachetest.Advance(3 * time.Second)
 		assert.Equal(t, 2, src.wholeCalls())
 		v, _ := get(t, c, "alice")
 		assert.Equal(t, "v1", v)
@@ -333,16 +334,16 @@ func TestFullBackendObjectDeletedDuringAWholeLoadIsGoneAfterTheNextOne(t *testin
 
 		src.setDelay(2 * time.Second)
 		c.MarkStale("alice", true) // the set refresh reads alice and bob
-		advance(time.Second)
+		cachetest.Advance(time.Second)
 		src.set("bob", "")
 		c.Delete("bob") // the owner deletes bob while the refresh runs
-		advance(time.Second)
+		cachetest.Advance(time.Second)
 		assert.Equal(t, 2, src.wholeCalls(), "a Delete during a set refresh started another at once")
 		// The deletion is replayed onto the set the refresh read: bob never comes back, and
 		// no further whole load is needed for it.
 		_, found := get(t, c, "bob")
 		assert.False(t, found, "an object deleted during a set refresh came back")
-		advance(2 * time.Second)
+		cachetest.Advance(2 * time.Second)
 		assert.Equal(t, 2, src.wholeCalls())
 		_, found = get(t, c, "bob")
 		assert.False(t, found, "an object deleted during a set refresh came back")

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosorcery/gosorcery/cache"
+	"github.com/gosorcery/gosorcery/internal/cachetest"
 )
 
 func TestEventKindsHaveSnakeCaseLabels(t *testing.T) {
@@ -36,8 +37,8 @@ func TestEventKindsHaveSnakeCaseLabels(t *testing.T) {
 
 func TestEveryCacheEventIsCountedAndReported(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		src := newSource(map[string]string{"alice": "v1", "bob": "v1", "carol": "v1"})
-		rec := &recorder{}
+		src := cachetest.NewSource(map[string]string{"alice": "v1", "bob": "v1", "carol": "v1"})
+		rec := &cachetest.Recorder{}
 		var c *cache.Cache[string]
 		var reentered sync.Once
 		c = newCache(t, src, &cache.Options{
@@ -48,7 +49,7 @@ func TestEveryCacheEventIsCountedAndReported(t *testing.T) {
 				c.Peek(ev.ID)
 				c.Len()
 				reentered.Do(func() { c.Stats() })
-				rec.record(ev)
+				rec.Record(ev)
 			},
 		})
 		start := time.Now()
@@ -57,32 +58,32 @@ func TestEveryCacheEventIsCountedAndReported(t *testing.T) {
 		get(t, c, "ghost") // miss, remembered
 		get(t, c, "ghost") // negative hit
 		get(t, c, "bob")   // miss
-		advance(10 * time.Second)
-		src.set("alice", "v2")
+		cachetest.Advance(10 * time.Second)
+		src.Set("alice", "v2")
 		get(t, c, "alice") // stale hit, refresh updates
 		synctest.Wait()
-		src.del("bob")
+		src.Delete("bob")
 		get(t, c, "bob") // stale hit, refresh removes (and remembers the absence)
 		synctest.Wait()
 		get(t, c, "carol") // miss
-		src.set("alice", "v3")
-		src.setDown(true)
-		advance(10 * time.Second)
+		src.Set("alice", "v3")
+		src.SetDown(true)
+		cachetest.Advance(10 * time.Second)
 		get(t, c, "alice") // stale hit, refresh fails: extended
 		synctest.Wait()
 		get(t, c, "alice") // served extended
-		advance(40 * time.Second)
+		cachetest.Advance(40 * time.Second)
 
 		assert.Equal(t, []cache.EventKind{
 			cache.EventMiss, cache.EventHit, cache.EventStaleHit, cache.EventRefreshUpdated,
 			cache.EventStaleHit, cache.EventRefreshError, cache.EventServedExtended, cache.EventExpired,
-		}, rec.kinds("alice"))
-		assert.Equal(t, []cache.EventKind{cache.EventMiss, cache.EventStaleHit, cache.EventRefreshRemoved}, rec.kinds("bob"))
-		assert.Equal(t, []cache.EventKind{cache.EventMiss, cache.EventNegativeHit}, rec.kinds("ghost"))
-		for _, ev := range rec.all() {
+		}, rec.Kinds("alice"))
+		assert.Equal(t, []cache.EventKind{cache.EventMiss, cache.EventStaleHit, cache.EventRefreshRemoved}, rec.Kinds("bob"))
+		assert.Equal(t, []cache.EventKind{cache.EventMiss, cache.EventNegativeHit}, rec.Kinds("ghost"))
+		for _, ev := range rec.Events() {
 			assert.Equal(t, "endpoint", ev.Cache)
 			if ev.Kind == cache.EventRefreshError {
-				assert.ErrorIs(t, ev.Err, errDown)
+				assert.ErrorIs(t, ev.Err, cachetest.ErrDown)
 				assert.Equal(t, 10*time.Second, ev.Age, "age since the last successful load (the refresh at 10 s)")
 			}
 		}
@@ -107,15 +108,15 @@ func TestEveryCacheEventIsCountedAndReported(t *testing.T) {
 
 func TestStatsGauges(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		src := newSource(nil)
+		src := cachetest.NewSource(nil)
 		for i := range 10 {
-			src.set(fmt.Sprintf("ep%d", i), "v")
+			src.Set(fmt.Sprintf("ep%d", i), "v")
 		}
 		c := newCache(t, src, &cache.Options{LifetimeStale: time.Minute, LifetimeMaximum: time.Hour, NegativeLifetime: time.Hour})
 		for i := range 5 {
 			get(t, c, fmt.Sprintf("ep%d", i))
 		}
-		advance(30 * time.Second)
+		cachetest.Advance(30 * time.Second)
 		for i := 5; i < 10; i++ {
 			get(t, c, fmt.Sprintf("ep%d", i))
 		}
@@ -127,8 +128,8 @@ func TestStatsGauges(t *testing.T) {
 		assert.Equal(t, 10, c.Len())
 		assert.False(t, st.Complete)
 
-		src.setDown(true)
-		advance(40 * time.Second) // the first five are stale
+		src.SetDown(true)
+		cachetest.Advance(40 * time.Second) // the first five are stale
 		for i := range 10 {
 			get(t, c, fmt.Sprintf("ep%d", i))
 		}

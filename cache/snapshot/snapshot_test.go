@@ -20,6 +20,7 @@ import (
 	"github.com/gosorcery/gosorcery/cache"
 	"github.com/gosorcery/gosorcery/cache/snapshot"
 	"github.com/gosorcery/gosorcery/errors"
+	"github.com/gosorcery/gosorcery/internal/cachetest"
 )
 
 // snapshotOf fills a cache with objs through src, closes it with its snapshot, and returns
@@ -27,7 +28,7 @@ import (
 func snapshotOf(t *testing.T, objs map[string]string, o cache.Options) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "endpoint.snap")
-	src := newSource(objs)
+	src := cachetest.NewSource(objs)
 	c, s := open(t, src, path, o, nil)
 	if o.FullBackend {
 		_, err := c.All(context.Background())
@@ -47,22 +48,18 @@ func TestSnapshotRestoresObjectsStaleWhileTheSourceIsDown(t *testing.T) {
 		opts := cache.Options{LifetimeStale: time.Minute, LifetimeMaximum: time.Hour, ErrorRecheck: 10 * time.Second}
 		path := snapshotOf(t, objs, opts)
 
-		src := newSource(map[string]string{"alice": "a2", "bob": "b2", "carol": "c2"})
-		src.setDown(true)
-		rec := &recorder{}
-		opts.OnEvent = rec.record
-		c, err := cache.NewFull(src.load, src.loadAll, &opts)
-		require.NoError(t, err)
-		s, err := snapshot.New(c, path, nil)
-		require.NoError(t, err)
-		t.Cleanup(func() { s.Close(); c.Close() })
+		src := cachetest.NewSource(map[string]string{"alice": "a2", "bob": "b2", "carol": "c2"})
+		src.SetDown(true)
+		rec := &cachetest.Recorder{}
+		opts.OnEvent = rec.Record
+		c, s := newBoth(t, src, path, opts, nil)
 		assert.Equal(t, 0, c.Len(), "New restored: restoring is Restore's job")
 		n, err := s.Restore(context.Background())
 		require.NoError(t, err)
 		assert.Equal(t, 3, n)
 		assert.Equal(t, 3, s.Stats().Restored)
 		assert.Equal(t, 3, c.Stats().Objects)
-		evs := rec.snapshotEvents()
+		evs := rec.Events(cache.EventSnapshotRestored, cache.EventSnapshotError)
 		require.Len(t, evs, 1)
 		assert.Equal(t, cache.EventSnapshotRestored, evs[0].Kind)
 		assert.Equal(t, 3, evs[0].Objects)
@@ -74,12 +71,12 @@ func TestSnapshotRestoresObjectsStaleWhileTheSourceIsDown(t *testing.T) {
 			assert.Equal(t, want, v, "%s is not what the first cache served", id)
 		}
 		synctest.Wait()
-		assert.Equal(t, 1, src.callsFor("alice"), "a restored object was not refreshed on its first read")
+		assert.Equal(t, 1, src.Calls("alice"), "a restored object was not refreshed on its first read")
 		assert.Equal(t, 3, c.Stats().Extended, "failed refreshes of restored objects did not extend them")
-		assert.Equal(t, []cache.EventKind{cache.EventStaleHit, cache.EventRefreshError}, rec.kinds("alice"))
+		assert.Equal(t, []cache.EventKind{cache.EventStaleHit, cache.EventRefreshError}, rec.Kinds("alice"))
 
-		src.setDown(false)
-		advance(10 * time.Second) // the recheck point after the failed refresh
+		src.SetDown(false)
+		cachetest.Advance(10 * time.Second) // the recheck point after the failed refresh
 		for id := range objs {
 			get(t, c, id)
 		}
@@ -96,7 +93,7 @@ func TestRestoredObjectsKeepTheirAge(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		path := snapshotOf(t, map[string]string{"alice": "a1"}, cache.Options{})
 		time.Sleep(3 * time.Hour)
-		c, _ := open(t, newSource(nil), path, cache.Options{}, nil)
+		c, _ := open(t, cachetest.NewSource(nil), path, cache.Options{}, nil)
 		info, ok := c.Inspect("alice")
 		require.True(t, ok)
 		assert.Equal(t, 3*time.Hour, info.Age, "a restored object must keep the age of its last load")
@@ -106,8 +103,8 @@ func TestRestoredObjectsKeepTheirAge(t *testing.T) {
 
 func TestRestoreKeepsWhatTheCacheLoadedMeanwhile(t *testing.T) {
 	path := snapshotOf(t, map[string]string{"alice": "a1", "bob": "b1"}, cache.Options{})
-	src := newSource(map[string]string{"alice": "a2"})
-	c, err := cache.New(src.load, nil)
+	src := cachetest.NewSource(map[string]string{"alice": "a2"})
+	c, err := cache.New(src.Load, nil)
 	require.NoError(t, err)
 	defer c.Close()
 	s, err := snapshot.New(c, path, nil)
@@ -125,8 +122,8 @@ func TestRestoreKeepsWhatTheCacheLoadedMeanwhile(t *testing.T) {
 
 func TestSnapshotOfAnEmptyDirectoryStartsEmptyWithoutAReport(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "endpoint.snap")
-	rec := &recorder{}
-	c, s := open(t, newSource(map[string]string{"alice": "a1"}), path, cache.Options{OnEvent: rec.record}, nil)
+	rec := &cachetest.Recorder{}
+	c, s := open(t, cachetest.NewSource(map[string]string{"alice": "a1"}), path, cache.Options{OnEvent: rec.Record}, nil)
 	n, err := s.Restore(context.Background())
 	require.NoError(t, err, "a missing file is a first start")
 	assert.Equal(t, 0, n)
@@ -134,7 +131,7 @@ func TestSnapshotOfAnEmptyDirectoryStartsEmptyWithoutAReport(t *testing.T) {
 	assert.Equal(t, uint64(0), s.Stats().Errors)
 	v, _ := get(t, c, "alice")
 	assert.Equal(t, "a1", v)
-	assert.Empty(t, rec.snapshotEvents())
+	assert.Empty(t, rec.Events(cache.EventSnapshotRestored, cache.EventSnapshotError))
 }
 
 func TestRestoredObjectsExpireAsAfterAFailedRefresh(t *testing.T) {
@@ -145,15 +142,15 @@ func TestRestoredObjectsExpireAsAfterAFailedRefresh(t *testing.T) {
 		file, err := os.ReadFile(path)
 		require.NoError(t, err)
 
-		down := newSource(nil)
-		down.setDown(true)
+		down := cachetest.NewSource(nil)
+		down.SetDown(true)
 
 		time.Sleep(20 * time.Minute) // restored at t=20m: expires at 20m + LifetimeMaximum
 		c, s := open(t, down, path, opts, nil)
-		advance(10*time.Minute - time.Second)
+		cachetest.Advance(10*time.Minute - time.Second)
 		_, ok := c.Peek("alice")
 		require.True(t, ok, "a restored object expired before LifetimeMaximum after its restore")
-		advance(time.Second)
+		cachetest.Advance(time.Second)
 		_, ok = c.Peek("alice")
 		assert.False(t, ok, "a restored object that nobody read lived past LifetimeMaximum after its restore")
 		closeBoth(t, c, s)
@@ -161,11 +158,11 @@ func TestRestoredObjectsExpireAsAfterAFailedRefresh(t *testing.T) {
 		require.NoError(t, os.WriteFile(path, file, 0o600))
 		time.Sleep(35 * time.Minute) // restored at t=65m: the cap at 70m comes first
 		c, s = open(t, down, path, opts, nil)
-		advance(5*time.Minute - time.Second)
+		cachetest.Advance(5*time.Minute - time.Second)
 		v, found := get(t, c, "alice")
 		require.True(t, found, "a restored object expired before its StaleIfError cap")
 		assert.Equal(t, "a1", v)
-		advance(time.Second)
+		cachetest.Advance(time.Second)
 		_, ok = c.Peek("alice")
 		assert.False(t, ok, "a restored object outlived its StaleIfError cap")
 		closeBoth(t, c, s)
@@ -207,9 +204,9 @@ func TestUnreadableSnapshotIsReportedAndIgnored(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "endpoint.snap")
 			require.NoError(t, os.WriteFile(path, tc.file, 0o600))
-			rec := &recorder{}
-			src := newSource(map[string]string{"alice": "a2"})
-			c, err := cache.New(src.load, &cache.Options{OnEvent: rec.record})
+			rec := &cachetest.Recorder{}
+			src := cachetest.NewSource(map[string]string{"alice": "a2"})
+			c, err := cache.New(src.Load, &cache.Options{OnEvent: rec.Record})
 			require.NoError(t, err)
 			t.Cleanup(func() { c.Close() })
 			s, err := snapshot.New(c, path, nil)
@@ -222,7 +219,7 @@ func TestUnreadableSnapshotIsReportedAndIgnored(t *testing.T) {
 			assert.Equal(t, uint64(1), st.Errors)
 			assert.Equal(t, 0, st.Restored)
 			assert.Equal(t, 0, c.Len())
-			evs := rec.snapshotEvents()
+			evs := rec.Events(cache.EventSnapshotRestored, cache.EventSnapshotError)
 			require.Len(t, evs, 1)
 			assert.Equal(t, cache.EventSnapshotError, evs[0].Kind)
 			assert.ErrorIs(t, evs[0].Err, errors.ErrInvalid)
@@ -253,7 +250,7 @@ func TestSnapshotFileIsPrivate(t *testing.T) {
 	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "objects carry secrets: the snapshot must be readable by its owner only")
 
 	path = filepath.Join(dir, "endpoint.snap")
-	c, s := open(t, newSource(map[string]string{"alice": "secret"}), path, cache.Options{}, nil)
+	c, s := open(t, cachetest.NewSource(map[string]string{"alice": "secret"}), path, cache.Options{}, nil)
 	get(t, c, "alice")
 	require.NoError(t, s.Write(context.Background()))
 	fi, err = os.Stat(path)
@@ -267,21 +264,21 @@ func TestSnapshotFileIsPrivate(t *testing.T) {
 func TestSnapshotIsWrittenPeriodicallyWhenTheCacheChanged(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "endpoint.snap")
-		src := newSource(map[string]string{"alice": "a1", "bob": "b1"})
+		src := cachetest.NewSource(map[string]string{"alice": "a1", "bob": "b1"})
 		c, s := open(t, src, path, cache.Options{}, &snapshot.Options[string]{Interval: 30 * time.Second})
 
-		advance(30 * time.Second)
+		cachetest.Advance(30 * time.Second)
 		assert.Equal(t, uint64(0), s.Stats().Writes, "an empty cache that never changed was written")
 		get(t, c, "alice")
-		advance(30 * time.Second)
+		cachetest.Advance(30 * time.Second)
 		st := s.Stats()
 		assert.Equal(t, uint64(1), st.Writes)
 		assert.Equal(t, time.Now(), st.Last)
-		advance(time.Minute)
+		cachetest.Advance(time.Minute)
 		assert.Equal(t, uint64(1), s.Stats().Writes, "a cache that did not change was written again")
 
 		get(t, c, "bob")
-		advance(30 * time.Second)
+		cachetest.Advance(30 * time.Second)
 		assert.Equal(t, uint64(2), s.Stats().Writes)
 		closeBoth(t, c, s)
 		assert.Equal(t, uint64(2), s.Stats().Writes, "Close wrote a snapshot of a cache that did not change")
@@ -325,7 +322,7 @@ func TestSnapshotOptionsAreChecked(t *testing.T) {
 
 func TestNegativeEntriesAreNotWritten(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "endpoint.snap")
-	src := newSource(map[string]string{"alice": "a1"})
+	src := cachetest.NewSource(map[string]string{"alice": "a1"})
 	opts := cache.Options{NegativeLifetime: time.Hour}
 	c, s := open(t, src, path, opts, nil)
 	get(t, c, "alice")
@@ -338,7 +335,7 @@ func TestNegativeEntriesAreNotWritten(t *testing.T) {
 	assert.Equal(t, 1, s.Stats().Restored)
 	assert.Equal(t, 0, c.Stats().NegativeObjects, "a negative entry was restored")
 	get(t, c, "nobody")
-	assert.Equal(t, 2, src.callsFor("nobody"), "the restored cache remembered an absence")
+	assert.Equal(t, 2, src.Calls("nobody"), "the restored cache remembered an absence")
 }
 
 // stringCodec is a typed codec that cannot encode "b1" nor decode "c1", and that counts
@@ -376,7 +373,7 @@ func (sc *stringCodec) Unmarshal(b []byte) (string, error) {
 
 func TestTheTypedCodecIsUsed(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "endpoint.snap")
-	src := newSource(map[string]string{"alice": "a1", "bob": "b1"})
+	src := cachetest.NewSource(map[string]string{"alice": "a1", "bob": "b1"})
 	codec := &stringCodec{}
 	c, s := open(t, src, path, cache.Options{}, &snapshot.Options[string]{Codec: codec})
 	get(t, c, "alice")
@@ -402,7 +399,7 @@ func TestTheTypedCodecIsUsed(t *testing.T) {
 
 func TestObjectsThatDoNotEncodeOrDecodeAreLeftOutAndReported(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "endpoint.snap")
-	src := newSource(map[string]string{"alice": "a1", "bob": "b1", "carol": "c1"})
+	src := cachetest.NewSource(map[string]string{"alice": "a1", "bob": "b1", "carol": "c1"})
 	codec := &stringCodec{failEncode: "b1", failDecode: "c1"}
 	c, s := open(t, src, path, cache.Options{}, &snapshot.Options[string]{Codec: codec})
 	for _, id := range []string{"alice", "bob", "carol"} {
@@ -414,12 +411,12 @@ func TestObjectsThatDoNotEncodeOrDecodeAreLeftOutAndReported(t *testing.T) {
 	require.NoError(t, s.Close(), "a close with nothing changed must not rewrite")
 	require.NoError(t, c.Close())
 
-	rec := &recorder{}
-	c, s = open(t, src, path, cache.Options{OnEvent: rec.record}, &snapshot.Options[string]{Codec: codec})
+	rec := &cachetest.Recorder{}
+	c, s = open(t, src, path, cache.Options{OnEvent: rec.Record}, &snapshot.Options[string]{Codec: codec})
 	assert.Equal(t, 1, c.Len())
 	_, ok := c.Peek("alice")
 	assert.True(t, ok)
-	evs := rec.snapshotEvents()
+	evs := rec.Events(cache.EventSnapshotRestored, cache.EventSnapshotError)
 	require.Len(t, evs, 2)
 	assert.Equal(t, cache.EventSnapshotError, evs[0].Kind)
 	assert.ErrorContains(t, evs[0].Err, `1 of 2 objects not restored: object "carol": cannot decode c1`)
@@ -433,8 +430,8 @@ func TestFullBackendSnapshotOfACompleteSetIsRestoredComplete(t *testing.T) {
 		opts := cache.Options{FullBackend: true, LifetimeStale: time.Minute, LifetimeMaximum: time.Hour, ErrorRecheck: 10 * time.Second}
 		path := snapshotOf(t, map[string]string{"alice": "a1", "bob": "b1"}, opts)
 
-		src := newSource(map[string]string{"alice": "a2", "carol": "c2"})
-		src.setDown(true)
+		src := cachetest.NewSource(map[string]string{"alice": "a2", "carol": "c2"})
+		src.SetDown(true)
 		c, s := open(t, src, path, opts, nil)
 		assert.True(t, c.Stats().Complete, "a snapshot of a complete set was not restored complete")
 		assert.Equal(t, 2, s.Stats().Restored)
@@ -443,32 +440,27 @@ func TestFullBackendSnapshotOfACompleteSetIsRestoredComplete(t *testing.T) {
 		synctest.Wait() // the set's refresh failed
 		all, err := c.All(context.Background())
 		require.NoError(t, err)
-		assert.Equal(t, []string{"alice", "bob"}, ids(all))
+		assert.Equal(t, []string{"alice", "bob"}, cachetest.IDs(all))
 		synctest.Wait()
-		assert.Equal(t, 1, src.wholeCalls(), "the restored set was not refreshed on its first read")
+		assert.Equal(t, 1, src.WholeCalls(), "the restored set was not refreshed on its first read")
 		assert.True(t, c.Stats().Complete, "a failed refresh of a restored set dropped it")
 
-		src.setDown(false)
-		advance(10 * time.Second)
+		src.SetDown(false)
+		cachetest.Advance(10 * time.Second)
 		get(t, c, "alice")
 		synctest.Wait()
 		all, err = c.All(context.Background())
 		require.NoError(t, err)
-		assert.Equal(t, []string{"alice", "carol"}, ids(all))
+		assert.Equal(t, []string{"alice", "carol"}, cachetest.IDs(all))
 	})
 }
 
 func TestFullBackendRestoreKeepsObjectsPushedMeanwhile(t *testing.T) {
 	opts := cache.Options{FullBackend: true}
 	path := snapshotOf(t, map[string]string{"alice": "a1", "bob": "b1"}, opts)
-	src := newSource(nil)
-	src.setDown(true)
-	c, err := cache.NewFull(src.load, src.loadAll, &opts)
-	require.NoError(t, err)
-	defer c.Close()
-	s, err := snapshot.New(c, path, nil)
-	require.NoError(t, err)
-	defer s.Close()
+	src := cachetest.NewSource(nil)
+	src.SetDown(true)
+	c, s := newBoth(t, src, path, opts, nil)
 	c.Set("bob", "pushed") // written through the owner before the restore
 	n, err := s.Restore(context.Background())
 	require.NoError(t, err)
@@ -484,18 +476,13 @@ func TestFullBackendRestoreDoesNotWaitForAHangingFirstLoad(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		opts := cache.Options{FullBackend: true, LifetimeStale: time.Minute}
 		path := snapshotOf(t, map[string]string{"alice": "a1"}, opts)
-		src := newSource(nil)
-		src.hang = true
-		c, err := cache.NewFull(src.load, src.loadAll, &opts)
-		require.NoError(t, err)
-		defer c.Close()
-		s, err := snapshot.New(c, path, nil)
-		require.NoError(t, err)
-		defer s.Close()
+		src := cachetest.NewSource(nil)
+		src.SetHang(true)
+		c, s := newBoth(t, src, path, opts, nil)
 		ctx, cancel := context.WithCancel(context.Background())
 		go c.Get(ctx, "bob") // a first read, before the restore: its whole load hangs
 		synctest.Wait()
-		require.Equal(t, 1, src.wholeCalls())
+		require.Equal(t, 1, src.WholeCalls())
 
 		n, err := s.Restore(context.Background())
 		require.NoError(t, err)
@@ -517,8 +504,8 @@ func TestFullBackendRestoreDoesNotWaitForAHangingFirstLoad(t *testing.T) {
 
 func TestFullBackendSnapshotOfAnIncompleteSetIsNotRestoredComplete(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "endpoint.snap")
-	src := newSource(map[string]string{"alice": "a1"})
-	src.setDown(true)
+	src := cachetest.NewSource(map[string]string{"alice": "a1"})
+	src.SetDown(true)
 	opts := cache.Options{FullBackend: true}
 	c, s := open(t, src, path, opts, nil)
 	c.Set("alice", "pushed") // a write through the owner; the set never loaded
@@ -536,9 +523,9 @@ func TestFullBackendSnapshotOfAnIncompleteSetIsNotRestoredComplete(t *testing.T)
 
 func TestSnapshotWritesDoNotDisturbReaders(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "endpoint.snap")
-	src := newSource(nil)
+	src := cachetest.NewSource(nil)
 	for i := range 1000 {
-		src.set(fmt.Sprint("ep", i), "v")
+		src.Set(fmt.Sprint("ep", i), "v")
 	}
 	opts := cache.Options{LifetimeStale: time.Hour, MaxObjects: 800}
 	c, s := open(t, src, path, opts, nil)
@@ -573,7 +560,7 @@ func TestSnapshotWritesDoNotDisturbReaders(t *testing.T) {
 func TestCloseStopsTheSnapshotWriterAndWritesTheLastSnapshot(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "endpoint.snap")
-		c, err := cache.New(newSource(map[string]string{"alice": "a1"}).load, nil)
+		c, err := cache.New(cachetest.NewSource(map[string]string{"alice": "a1"}).Load, nil)
 		require.NoError(t, err)
 		s, err := snapshot.New(c, path, nil)
 		require.NoError(t, err)
@@ -590,7 +577,7 @@ func TestCloseStopsTheSnapshotWriterAndWritesTheLastSnapshot(t *testing.T) {
 
 func TestClosingTheCacheFirstIsReported(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "endpoint.snap")
-	c, err := cache.New(newSource(map[string]string{"alice": "a1"}).load, nil)
+	c, err := cache.New(cachetest.NewSource(map[string]string{"alice": "a1"}).Load, nil)
 	require.NoError(t, err)
 	s, err := snapshot.New(c, path, nil)
 	require.NoError(t, err)
@@ -606,7 +593,7 @@ func TestClosingTheCacheFirstIsReported(t *testing.T) {
 func TestWriteWaitsNoLongerThanItsContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "endpoint.snap")
-		c, s := open(t, newSource(map[string]string{"alice": "a1"}), path, cache.Options{}, nil)
+		c, s := open(t, cachetest.NewSource(map[string]string{"alice": "a1"}), path, cache.Options{}, nil)
 		get(t, c, "alice")
 		release := make(chan struct{})
 		snapshot.SetBeforeRename(s, func(string) { <-release })
@@ -669,7 +656,7 @@ func TestCrashBetweenWriteAndRenameLeavesTheOldSnapshot(t *testing.T) {
 	_, err = os.Stat(tmp)
 	require.NoError(t, err, "the crash should have left the temporary file")
 
-	c, s := open(t, newSource(nil), path, cache.Options{}, nil)
+	c, s := open(t, cachetest.NewSource(nil), path, cache.Options{}, nil)
 	v, _ := c.Peek("alice")
 	assert.Equal(t, "old", v)
 	assert.Equal(t, uint64(0), s.Stats().Errors)
@@ -680,8 +667,8 @@ func TestCrashBetweenWriteAndRenameLeavesTheOldSnapshot(t *testing.T) {
 // crashChild writes a snapshot of new values to path and stops for good before the rename,
 // telling the parent the temporary file's name.
 func crashChild(path string) {
-	src := newSource(map[string]string{"alice": "new", "bob": "new", "carol": "new"})
-	c, err := cache.New(src.load, nil)
+	src := cachetest.NewSource(map[string]string{"alice": "new", "bob": "new", "carol": "new"})
+	c, err := cache.New(src.Load, nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -724,9 +711,9 @@ func TestSnapshotEventsReachTheCachesOneSinkWithNoLockHeld(t *testing.T) {
 		events = append(events, ev)
 		mu.Unlock()
 	}
-	src := newSource(map[string]string{"alice": "a1"})
+	src := cachetest.NewSource(map[string]string{"alice": "a1"})
 	var err error
-	c, err = cache.New(src.load, &cache.Options{Name: "endpoints", OnEvent: onEvent})
+	c, err = cache.New(src.Load, &cache.Options{Name: "endpoints", OnEvent: onEvent})
 	require.NoError(t, err)
 	s, err = snapshot.New(c, path, nil)
 	require.NoError(t, err)
@@ -740,7 +727,7 @@ func TestSnapshotEventsReachTheCachesOneSinkWithNoLockHeld(t *testing.T) {
 		s.Close()
 		c.Close()
 
-		c, err = cache.New(src.load, &cache.Options{Name: "endpoints", OnEvent: onEvent})
+		c, err = cache.New(src.Load, &cache.Options{Name: "endpoints", OnEvent: onEvent})
 		if !assert.NoError(t, err) {
 			return
 		}
@@ -779,9 +766,9 @@ func TestSnapshotEventsFollowTheCachesEventKinds(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "endpoint.snap")
 			require.NoError(t, os.WriteFile(path, []byte("garbage"), 0o600))
-			rec := &recorder{}
-			c, s := open(t, newSource(nil), path, cache.Options{OnEvent: rec.record, EventKinds: tc.kinds}, nil) // restores
-			assert.Len(t, rec.snapshotEvents(), tc.want, "garbage is no snapshot: one error, if taken")
+			rec := &cachetest.Recorder{}
+			c, s := open(t, cachetest.NewSource(nil), path, cache.Options{OnEvent: rec.Record, EventKinds: tc.kinds}, nil) // restores
+			assert.Len(t, rec.Events(cache.EventSnapshotRestored, cache.EventSnapshotError), tc.want, "garbage is no snapshot: one error, if taken")
 			closeBoth(t, c, s)
 		})
 	}

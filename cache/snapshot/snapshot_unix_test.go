@@ -18,6 +18,7 @@ import (
 	"github.com/gosorcery/gosorcery/cache"
 	"github.com/gosorcery/gosorcery/cache/snapshot"
 	"github.com/gosorcery/gosorcery/errors"
+	"github.com/gosorcery/gosorcery/internal/cachetest"
 )
 
 func TestSnapshotPathThatIsNotARegularFileIsRefusedAtOnce(t *testing.T) {
@@ -52,7 +53,7 @@ func newWithin(t *testing.T, d time.Duration, path string) error {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() {
-		c, err := cache.New(newSource(nil).load, &cache.Options{Name: "endpoint"})
+		c, err := cache.New(cachetest.NewSource(nil).Load, &cache.Options{Name: "endpoint"})
 		if err != nil {
 			done <- err
 			return
@@ -78,7 +79,7 @@ func newWithin(t *testing.T, d time.Duration, path string) error {
 func TestSnapshotPathThatBecomesANamedPipeDoesNotBlock(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "endpoint.snap")
-		c, s := open(t, newSource(map[string]string{"alice": "a1"}), path, cache.Options{}, nil)
+		c, s := open(t, cachetest.NewSource(map[string]string{"alice": "a1"}), path, cache.Options{}, nil)
 		get(t, c, "alice")
 		require.NoError(t, syscall.Mkfifo(path, 0o600)) // put there after New checked the path
 
