@@ -36,14 +36,22 @@ func bucketSum(h sorcery.Histogram) uint64 {
 	return n
 }
 
-func TestLatencyOfFastRetrievalsIsSampledAndScaled(t *testing.T) {
+// aliceType registers Endpoint on a new Sorcery, closed when the test ends, with w as its
+// only wizard, holding alice. Inside a synctest bubble it must be called from the bubble's
+// goroutine.
+func aliceType(t *testing.T, w *memory.Wizard) (*sorcery.Sorcery, *sorcery.Type[Endpoint]) {
+	t.Helper()
 	s := sorcery.New(&sorcery.Options{Logger: quiet()})
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
 	typ, err := sorcery.Register[Endpoint](s, "endpoint", nil)
 	require.NoError(t, err)
-	w := memory.New()
 	w.Put(rec("alice"))
 	require.NoError(t, typ.AddWizard("mem", w, nil))
+	return s, typ
+}
+
+func TestLatencyOfFastRetrievalsIsSampledAndScaled(t *testing.T) {
+	s, typ := aliceType(t, memory.New())
 	const calls = 16 * 400
 	for range calls {
 		_, found, err := typ.Retrieve(t.Context(), "alice")
@@ -61,14 +69,9 @@ func TestLatencyOfFastRetrievalsIsSampledAndScaled(t *testing.T) {
 
 func TestLatencyOfSlowRetrievalsIsExact(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		s := sorcery.New(&sorcery.Options{Logger: quiet()})
-		defer s.Close()
-		typ, err := sorcery.Register[Endpoint](s, "endpoint", nil)
-		require.NoError(t, err)
 		w := memory.New()
-		w.Put(rec("alice"))
 		w.SetDelay(time.Millisecond)
-		require.NoError(t, typ.AddWizard("mem", w, nil))
+		s, typ := aliceType(t, w)
 		for range 100 {
 			_, found, err := typ.Retrieve(t.Context(), "alice")
 			require.True(t, found)
@@ -82,13 +85,8 @@ func TestLatencyOfSlowRetrievalsIsExact(t *testing.T) {
 }
 
 func TestLatencyOfAFailingWizardIsExact(t *testing.T) {
-	s := sorcery.New(&sorcery.Options{Logger: quiet()})
-	defer s.Close()
-	typ, err := sorcery.Register[Endpoint](s, "endpoint", nil)
-	require.NoError(t, err)
 	w := memory.New()
-	w.Put(rec("alice"))
-	require.NoError(t, typ.AddWizard("mem", w, nil))
+	s, typ := aliceType(t, w)
 	for range 10 { // fast: sampled from now on
 		typ.Retrieve(t.Context(), "alice")
 	}
