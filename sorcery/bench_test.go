@@ -74,6 +74,20 @@ func manyIDsWizard() (*memory.Wizard, []string) {
 	return w, ids
 }
 
+// overManyIDs runs retrieve from every goroutine of b.RunParallel, each goroutine starting
+// at its own id of ids and taking them in turn.
+func overManyIDs(b *testing.B, ids []string, retrieve func(id string)) {
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(next.Add(manyIDs/2+1)) % manyIDs
+		for pb.Next() {
+			retrieve(ids[i])
+			i = (i + 1) % manyIDs
+		}
+	})
+}
+
 // BenchmarkTypeRetrieveMemoryManyIDs is BenchmarkTypeRetrieveMemory over 1,024 ids, each
 // goroutine starting at its own: at -cpu 2 the two rarely retrieve the same id at once, so
 // coalescing costs registration only, not waiting. BenchmarkTypeRetrieveMemory, where every
@@ -86,15 +100,9 @@ func BenchmarkTypeRetrieveMemoryManyIDs(b *testing.B) {
 	w, ids := manyIDsWizard()
 	require.NoError(b, typ.AddWizard("memory", w, nil))
 	ctx := b.Context()
-	var next atomic.Int64
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		i := int(next.Add(manyIDs/2+1)) % manyIDs
-		for pb.Next() {
-			if _, found, err := typ.Retrieve(ctx, ids[i]); !found || err != nil {
-				b.Fatal(found, err)
-			}
-			i = (i + 1) % manyIDs
+	overManyIDs(b, ids, func(id string) {
+		if _, found, err := typ.Retrieve(ctx, id); !found || err != nil {
+			b.Fatal(found, err)
 		}
 	})
 }
@@ -105,19 +113,13 @@ func BenchmarkRetrieveByHandManyIDs(b *testing.B) {
 	require.NoError(b, err)
 	w, ids := manyIDsWizard()
 	ctx := b.Context()
-	var next atomic.Int64
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		i := int(next.Add(manyIDs/2+1)) % manyIDs
-		for pb.Next() {
-			r, found, err := w.Retrieve(ctx, ids[i])
-			if !found || err != nil {
-				b.Fatal(found, err)
-			}
-			if _, err := codec.Decode(r); err != nil {
-				b.Fatal(err)
-			}
-			i = (i + 1) % manyIDs
+	overManyIDs(b, ids, func(id string) {
+		r, found, err := w.Retrieve(ctx, id)
+		if !found || err != nil {
+			b.Fatal(found, err)
+		}
+		if _, err := codec.Decode(r); err != nil {
+			b.Fatal(err)
 		}
 	})
 }
