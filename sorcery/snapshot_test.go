@@ -314,26 +314,24 @@ func TestSnapshotEventsReachOnEventAndHooksWithNoLockHeld(t *testing.T) {
 		_, _, _ = typ2.Retrieve(context.Background(), "ep0001")
 		_ = typ2.AddCache(&cache.Options{Name: "second"})
 	}
-	s := sorcery.New(&sorcery.Options{Logger: quiet(), Hooks: sorcery.Hooks{Cache: func(ev sorcery.CacheEvent) {
-		if ev.Kind != cache.EventSnapshotRestored {
+	// onRestored calls back on a restore and then notes, in saw, that it was delivered.
+	onRestored := func(kind cache.EventKind, saw *[]cache.EventKind) {
+		if kind != cache.EventSnapshotRestored {
 			return
 		}
 		callBack()
 		mu.Lock()
-		hooksSaw = append(hooksSaw, ev.Kind)
+		*saw = append(*saw, kind)
 		mu.Unlock()
+	}
+	s := sorcery.New(&sorcery.Options{Logger: quiet(), Hooks: sorcery.Hooks{Cache: func(ev sorcery.CacheEvent) {
+		onRestored(ev.Kind, &hooksSaw)
 	}}})
 	defer s.Close()
 	typ2, err = sorcery.Register[Endpoint](s, "endpoint", nil)
 	require.NoError(t, err)
 	opts := &cache.Options{Snapshot: &cache.SnapshotOptions{Path: path}, OnEvent: func(ev cache.Event) {
-		if ev.Kind != cache.EventSnapshotRestored {
-			return
-		}
-		callBack()
-		mu.Lock()
-		userSaw = append(userSaw, ev.Kind)
-		mu.Unlock()
+		onRestored(ev.Kind, &userSaw)
 	}}
 	done := make(chan error, 1)
 	go func() { done <- typ2.AddCache(opts) }()
