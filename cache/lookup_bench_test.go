@@ -2,7 +2,6 @@ package cache_test
 
 import (
 	"context"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,17 +21,8 @@ func BenchmarkLookupHit(b *testing.B) {
 	for i, k := range keys {
 		c.Set(k, i)
 	}
-	ctx := context.Background()
-	var start atomic.Uint64
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		i := int(start.Add(1) * 4099)
-		for pb.Next() {
-			if _, ok, _ := c.Lookup(ctx, keys[i&(benchKeys-1)]); !ok {
-				panic("miss")
-			}
-			i++
-		}
+	benchReads(b, keys, func(ctx context.Context, id string) bool {
+		_, ok, _ := c.Lookup(ctx, id)
+		return ok
 	})
 }
