@@ -19,16 +19,17 @@ var ErrDown = fmt.Errorf("test source down: %w", errors.ErrUnavailable)
 // made to hang, and that records every call. [Source.Load] and [Source.LoadAll] are the
 // loaders to give cache.New and cache.NewFull.
 type Source struct {
-	mu       sync.Mutex // guards all below
-	objs     map[string]string
-	down     bool
-	degraded bool          // answer found objects with ErrDown too: a fallback found them
-	delay    time.Duration // every call takes this long (or until ctx ends)
-	hang     bool          // whole loads wait until their context ends
-	calls    map[string][]time.Time
-	allCalls int
-	running  int // calls of Load in progress
-	peak     int // most calls of Load in progress at once
+	mu        sync.Mutex // guards all below
+	objs      map[string]string
+	down      bool
+	degraded  bool          // answer found objects with ErrDown too: a fallback found them
+	delay     time.Duration // every call takes this long (or until ctx ends)
+	readFirst bool          // calls take their answer before the delay, not after it
+	hang      bool          // whole loads wait until their context ends
+	calls     map[string][]time.Time
+	allCalls  int
+	running   int // calls of Load in progress
+	peak      int // most calls of Load in progress at once
 }
 
 // NewSource returns a source holding objs (which it keeps and changes); nil means none.
@@ -46,7 +47,15 @@ func (s *Source) Load(ctx context.Context, id string) (string, bool, error) {
 	s.calls[id] = append(s.calls[id], time.Now())
 	s.running++
 	s.peak = max(s.peak, s.running)
-	delay := s.delay
+	delay, readFirst := s.delay, s.readFirst
+	var (
+		v   string
+		ok  bool
+		err error
+	)
+	if readFirst {
+		v, ok, err = s.answer(id)
+	}
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
@@ -60,8 +69,16 @@ func (s *Source) Load(ctx context.Context, id string) (string, bool, error) {
 			return "", false, ctx.Err()
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	if !readFirst {
+		s.mu.Lock()
+		v, ok, err = s.answer(id)
+		s.mu.Unlock()
+	}
+	return v, ok, err
+}
+
+// answer is Load's answer for id as the source stands. s.mu must be held.
+func (s *Source) answer(id string) (string, bool, error) {
 	v, ok := s.objs[id]
 	switch {
 	case s.down && s.degraded && ok:
@@ -78,7 +95,14 @@ func (s *Source) Load(ctx context.Context, id string) (string, bool, error) {
 func (s *Source) LoadAll(ctx context.Context) ([]cache.Entry[string], error) {
 	s.mu.Lock()
 	s.allCalls++
-	delay, hang := s.delay, s.hang
+	delay, hang, readFirst := s.delay, s.hang, s.readFirst
+	var (
+		out []cache.Entry[string]
+		err error
+	)
+	if readFirst {
+		out, err = s.all()
+	}
 	s.mu.Unlock()
 	if hang {
 		<-ctx.Done()
@@ -91,8 +115,16 @@ func (s *Source) LoadAll(ctx context.Context) ([]cache.Entry[string], error) {
 			return nil, ctx.Err()
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	if !readFirst {
+		s.mu.Lock()
+		out, err = s.all()
+		s.mu.Unlock()
+	}
+	return out, err
+}
+
+// all is LoadAll's answer as the source stands. s.mu must be held.
+func (s *Source) all() ([]cache.Entry[string], error) {
 	if s.down {
 		return nil, ErrDown
 	}
@@ -139,6 +171,15 @@ func (s *Source) SetDegraded(degraded bool) {
 func (s *Source) SetDelay(d time.Duration) {
 	s.mu.Lock()
 	s.delay = d
+	s.mu.Unlock()
+}
+
+// SetReadFirst makes later calls take their answer (the objects, and whether the source is
+// down) when they are made, before their delay, so that a load still running may answer a
+// value that has changed since; false makes them take it after the delay again.
+func (s *Source) SetReadFirst(readFirst bool) {
+	s.mu.Lock()
+	s.readFirst = readFirst
 	s.mu.Unlock()
 }
 
