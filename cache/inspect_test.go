@@ -19,7 +19,7 @@ import (
 // inspectSource answers every id but "gone"; it can be taken down, and holds the loads of
 // "slow" until released.
 type inspectSource struct {
-	mu      sync.Mutex
+	mu      sync.Mutex // guards down
 	down    bool
 	release chan struct{}
 }
@@ -41,6 +41,14 @@ func (s *inspectSource) load(ctx context.Context, id string) (string, bool, erro
 		return "", false, nil
 	}
 	return "value of " + id, true, nil
+}
+
+// setDown takes the source down (every load fails with errors.ErrUnavailable) or brings it
+// back.
+func (s *inspectSource) setDown(down bool) {
+	s.mu.Lock()
+	s.down = down
+	s.mu.Unlock()
 }
 
 func TestInspectReportsEachStateAndClock(t *testing.T) {
@@ -82,9 +90,7 @@ func TestInspectReportsEachStateAndClock(t *testing.T) {
 		assert.Equal(t, 2*time.Minute, info.Age)
 
 		// The source goes down: a read of b serves it and its refresh fails.
-		src.mu.Lock()
-		src.down = true
-		src.mu.Unlock()
+		src.setDown(true)
 		failedAt := time.Now()
 		_, found, err := c.Get(ctx, "b")
 		require.True(t, found)
@@ -105,9 +111,7 @@ func TestInspectReportsEachStateAndClock(t *testing.T) {
 		assert.Equal(t, failedAt, info.ExtendedSince)
 
 		// A refresh held by the source is reported refreshing.
-		src.mu.Lock()
-		src.down = false
-		src.mu.Unlock()
+		src.setDown(false)
 		go c.Get(ctx, "slow")
 		synctest.Wait()
 		close(src.release)
