@@ -20,6 +20,21 @@ func benchKeyNames() []string {
 	return keys
 }
 
+// residentCache returns a cache with opts holding every key of benchKeyNames, which it
+// also returns, and closes the cache when the benchmark ends.
+func residentCache(b *testing.B, opts *cache.Options) (*cache.Cache[int], []string) {
+	c, err := cache.New(loadLen, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	keys := benchKeyNames()
+	for i, k := range keys {
+		c.Set(k, i)
+	}
+	return c, keys
+}
+
 func loadLen(ctx context.Context, id string) (int, bool, error) { return len(id), true, nil }
 
 // BenchmarkGetHit reads 16,384 resident keys from every goroutine of b.RunParallel.
@@ -36,15 +51,7 @@ func BenchmarkGetHit(b *testing.B) {
 		{"events", &cache.Options{LifetimeStale: time.Hour, OnEvent: func(cache.Event) {}}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			c, err := cache.New(loadLen, tc.opts)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer c.Close()
-			keys := benchKeyNames()
-			for i, k := range keys {
-				c.Set(k, i)
-			}
+			c, keys := residentCache(b, tc.opts)
 			benchGets(b, c, keys)
 		})
 	}
