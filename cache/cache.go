@@ -871,18 +871,23 @@ func (c *Cache[T]) Close() error {
 
 // emit delivers ev to OnEvent, which the caller checked is set, if it takes its kind.
 func (c *Cache[T]) emit(ev Event) {
-	if c.events&(1<<ev.Kind) == 0 {
-		return
+	if c.events&(1<<ev.Kind) != 0 {
+		c.deliver(ev)
 	}
-	ev.Cache = c.name
-	c.onEvent(ev)
 }
 
+// emitEntry emits an event of kind about e; it reads the clock for its age only if
+// OnEvent takes the kind.
 func (c *Cache[T]) emitEntry(kind EventKind, e *entry[T]) {
-	if c.events&(1<<kind) == 0 {
-		return
+	if c.events&(1<<kind) != 0 {
+		c.deliver(Event{Kind: kind, ID: e.Key(), Age: time.Duration(c.now() - e.Value.loadedAt)})
 	}
-	c.emit(Event{Kind: kind, ID: e.Key(), Age: time.Duration(c.now() - e.Value.loadedAt)})
+}
+
+// deliver calls OnEvent with ev, which it takes.
+func (c *Cache[T]) deliver(ev Event) {
+	ev.Cache = c.name
+	c.onEvent(ev)
 }
 
 func (c *Cache[T]) emitEvicted(evicted []*entry[T]) {

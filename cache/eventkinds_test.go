@@ -58,3 +58,20 @@ func TestUnknownEventKindIsInvalid(t *testing.T) {
 	require.ErrorIs(t, err, errors.ErrInvalid)
 	assert.Contains(t, err.Error(), "EventKinds")
 }
+
+func TestOptionsTakesTheKindsOnEventIsCalledFor(t *testing.T) {
+	sink := func(cache.Event) {}
+	for _, tc := range []struct {
+		o    cache.Options
+		kind cache.EventKind
+		want bool
+	}{
+		{cache.Options{}, cache.EventHit, false},
+		{cache.Options{EventKinds: []cache.EventKind{cache.EventHit}}, cache.EventHit, false},
+		{cache.Options{OnEvent: sink}, cache.EventSnapshotError, true},
+		{cache.Options{OnEvent: sink, EventKinds: []cache.EventKind{cache.EventMiss}}, cache.EventMiss, true},
+		{cache.Options{OnEvent: sink, EventKinds: []cache.EventKind{cache.EventMiss}}, cache.EventHit, false},
+	} {
+		assert.Equal(t, tc.want, tc.o.Takes(tc.kind), "OnEvent set: %v, kinds %v, kind %v", tc.o.OnEvent != nil, tc.o.EventKinds, tc.kind)
+	}
+}

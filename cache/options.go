@@ -2,6 +2,7 @@ package cache
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -246,6 +247,13 @@ func (o *Options) validate() error {
 		}
 	}
 	return nil
+}
+
+// Takes reports whether OnEvent is set and is called for events of kind k (EventKinds).
+// A companion that reports through a cache's OnEvent, as package cache/snapshot does,
+// asks it of the cache's Options before it calls OnEvent.
+func (o *Options) Takes(k EventKind) bool {
+	return o.OnEvent != nil && (len(o.EventKinds) == 0 || slices.Contains(o.EventKinds, k))
 }
 
 // eventMask returns the set of kinds, as bits, that OnEvent takes.

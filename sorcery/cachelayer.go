@@ -97,23 +97,22 @@ func (t *Type[T]) addCache(opts *cache.Options) (*layer[T], error) {
 	// a hook or a user's OnEvent taking them, no read event is made, and the hit path stays
 	// the bare cache lookup even when a snapshot is logged. (A failed refresh is a failed
 	// walk of the wizards, which warns on its own.)
-	userEvent, userKinds, hook := o.OnEvent, o.EventKinds, t.s.opts.Hooks.Cache
-	switch {
-	case hook != nil, userEvent != nil && len(userKinds) == 0:
-		o.EventKinds = nil // every kind
-	case userEvent != nil && o.Snapshot != nil:
-		o.EventKinds = append(slices.Clip(userKinds), snapshotEvents()...)
-	case userEvent != nil:
-	case o.Snapshot != nil:
-		o.EventKinds = snapshotEvents()
-	}
+	user, hook := o, t.s.opts.Hooks.Cache // user: the caller's OnEvent and the kinds it takes
 	if hook != nil || o.Snapshot != nil {
+		switch {
+		case hook != nil:
+			o.EventKinds = nil // the hook takes every kind
+		case user.OnEvent == nil:
+			o.EventKinds = snapshotEvents()
+		case len(user.EventKinds) > 0:
+			o.EventKinds = append(slices.Clip(user.EventKinds), snapshotEvents()...)
+		}
 		o.OnEvent = func(ev cache.Event) {
-			user := userEvent
-			if len(userKinds) > 0 && !slices.Contains(userKinds, ev.Kind) {
-				user = nil // a kind the hook or the log wants, not the user
+			var userEvent func(cache.Event)
+			if user.Takes(ev.Kind) {
+				userEvent = user.OnEvent
 			}
-			t.cacheEvent(user, hook, ev)
+			t.cacheEvent(userEvent, hook, ev)
 		}
 	}
 	load := t.loadFor(l)

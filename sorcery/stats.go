@@ -182,10 +182,15 @@ func (c *wizardCounters) failing() bool {
 // count counts one call of op that was not timed. A failure is recorded with the time.
 func (c *wizardCounters) count(op Operation, out Outcome, err error) {
 	if out == OutcomeError {
-		c.lastErr.Store(uint32(errorClassOf(err))<<8 | uint32(op))
-		c.lastErrAt.Store(time.Now().UnixNano())
+		c.failed(op, err, time.Now())
 	}
 	c.ops[op].outcomes[out].Add(1)
+}
+
+// failed records that a call of op failed with err at at.
+func (c *wizardCounters) failed(op Operation, err error, at time.Time) {
+	c.lastErr.Store(uint32(errorClassOf(err))<<8 | uint32(op))
+	c.lastErrAt.Store(at.UnixNano())
 }
 
 type opCounters struct {
@@ -198,8 +203,7 @@ type opCounters struct {
 // histogram as weight calls (see [Histogram]).
 func (c *wizardCounters) record(op Operation, out Outcome, at time.Time, d time.Duration, err error, weight uint64) {
 	if out == OutcomeError {
-		c.lastErr.Store(uint32(errorClassOf(err))<<8 | uint32(op))
-		c.lastErrAt.Store(at.UnixNano())
+		c.failed(op, err, at)
 	} else {
 		c.lastOKAt.Store(at.UnixNano())
 	}

@@ -142,7 +142,7 @@ func (t *Type[T]) hasLayer(name string) bool {
 	return false
 }
 
-// call runs one wizard call, counting it and telling the hooks.
+// observeCall counts a wizard call timed from start and tells the hook.
 func (t *Type[T]) observeCall(l *layer[T], op Operation, id string, start time.Time, out Outcome, err error) {
 	t.observeTimed(l, op, id, start, out, err, 1)
 }

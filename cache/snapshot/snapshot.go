@@ -61,9 +61,8 @@ type Snapshot[T any] struct {
 	path     string
 	interval time.Duration
 	codec    Codec[T]
-	name     string            // the cache's, for errors and events
-	onEvent  func(cache.Event) // the cache's Options.OnEvent; nil means none
-	kinds    []cache.EventKind // the cache's Options.EventKinds: those OnEvent takes
+	name     string        // the cache's, for errors and events
+	events   cache.Options // the cache's: its OnEvent and the kinds it takes
 
 	// sem is held (one token) by whoever reads or writes the file — Restore, Write, the
 	// writer goroutine, Close — so that they take turns; a waiter honours its context. It
@@ -133,8 +132,7 @@ func New[T any](c *cache.Cache[T], path string, opts *Options[T]) (*Snapshot[T],
 		interval: o.Interval,
 		codec:    o.Codec,
 		name:     co.Name,
-		onEvent:  co.OnEvent,
-		kinds:    co.EventKinds,
+		events:   co,
 		sem:      make(chan struct{}, 1),
 		version:  c.Version(),
 		stop:     make(chan struct{}),
@@ -365,9 +363,9 @@ func (s *Snapshot[T]) failed(err error) {
 // emit delivers ev to the cache's Options.OnEvent, if it takes ev's kind (EventKinds), with
 // no lock held.
 func (s *Snapshot[T]) emit(ev cache.Event) {
-	if s.onEvent != nil && (len(s.kinds) == 0 || slices.Contains(s.kinds, ev.Kind)) {
+	if s.events.Takes(ev.Kind) {
 		ev.Cache = s.name
-		s.onEvent(ev)
+		s.events.OnEvent(ev)
 	}
 }
 
