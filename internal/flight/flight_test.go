@@ -11,41 +11,65 @@ import (
 	"github.com/gosorcery/gosorcery/errors"
 )
 
+// doer is what Group and Inline have in common.
+type doer interface {
+	Do(ctx context.Context, key string, fn func(ctx context.Context) (int, bool, error)) (v int, ok bool, err error, shared bool)
+}
+
 func TestConcurrentCallsShareOneExecution(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var g Group[string, int]
-		var calls atomic.Int32
-		var wg sync.WaitGroup
-		for range 100 {
-			wg.Go(func() {
-				v, ok, err, _ := g.Do(t.Context(), "k", func(ctx context.Context) (int, bool, error) {
-					calls.Add(1)
-					time.Sleep(50 * time.Millisecond)
-					return 7, true, nil
-				})
-				if v != 7 || !ok || err != nil {
-					t.Errorf("Do = %v, %v, %v", v, ok, err)
+	for _, tc := range []struct {
+		name string
+		g    func() doer
+	}{
+		{"Group", func() doer { return new(Group[string, int]) }},
+		{"Inline", func() doer { return new(Inline[string, int]) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				g := tc.g()
+				var calls atomic.Int32
+				var wg sync.WaitGroup
+				for range 100 {
+					wg.Go(func() {
+						v, ok, err, _ := g.Do(t.Context(), "k", func(ctx context.Context) (int, bool, error) {
+							calls.Add(1)
+							time.Sleep(50 * time.Millisecond)
+							return 7, true, nil
+						})
+						if v != 7 || !ok || err != nil {
+							t.Errorf("Do = %v, %v, %v", v, ok, err)
+						}
+					})
+				}
+				wg.Wait()
+				if n := calls.Load(); n != 1 {
+					t.Fatalf("fn ran %d times, want 1", n)
 				}
 			})
+		})
+	}
+}
+
+// secondOrCancel returns a call that answers 1 after a second, or its context's cause when
+// that ends first, and counts its runs in calls (if not nil).
+func secondOrCancel(calls *atomic.Int32) func(ctx context.Context) (int, bool, error) {
+	return func(ctx context.Context) (int, bool, error) {
+		if calls != nil {
+			calls.Add(1)
 		}
-		wg.Wait()
-		if n := calls.Load(); n != 1 {
-			t.Fatalf("fn ran %d times, want 1", n)
+		select {
+		case <-time.After(time.Second):
+			return 1, true, nil
+		case <-ctx.Done():
+			return 0, false, context.Cause(ctx)
 		}
-	})
+	}
 }
 
 func TestImpatientCallerLeavesOthersWaiting(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var g Group[string, int]
-		fn := func(ctx context.Context) (int, bool, error) {
-			select {
-			case <-time.After(time.Second):
-				return 1, true, nil
-			case <-ctx.Done():
-				return 0, false, ctx.Err()
-			}
-		}
+		fn := secondOrCancel(nil)
 		short, cancel := context.WithTimeout(t.Context(), 10*time.Millisecond)
 		defer cancel()
 		var wg sync.WaitGroup

@@ -13,30 +13,6 @@ import (
 	"github.com/gosorcery/gosorcery/errors"
 )
 
-func TestInlineConcurrentCallsShareOneExecution(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var g Inline[string, int]
-		var calls atomic.Int32
-		var wg sync.WaitGroup
-		for range 100 {
-			wg.Go(func() {
-				v, ok, err, _ := g.Do(t.Context(), "k", func(ctx context.Context) (int, bool, error) {
-					calls.Add(1)
-					time.Sleep(50 * time.Millisecond)
-					return 7, true, nil
-				})
-				if v != 7 || !ok || err != nil {
-					t.Errorf("Do = %v, %v, %v", v, ok, err)
-				}
-			})
-		}
-		wg.Wait()
-		if n := calls.Load(); n != 1 {
-			t.Fatalf("fn ran %d times, want 1", n)
-		}
-	})
-}
-
 func TestInlineUncontendedCallRunsInTheCaller(t *testing.T) {
 	var g Inline[string, int]
 	before := runtime.NumGoroutine()
@@ -60,15 +36,7 @@ func TestInlineImpatientLeaderDoesNotFailTheOthers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var g Inline[string, int]
 		var calls atomic.Int32
-		fn := func(ctx context.Context) (int, bool, error) {
-			calls.Add(1)
-			select {
-			case <-time.After(time.Second):
-				return 1, true, nil
-			case <-ctx.Done():
-				return 0, false, context.Cause(ctx)
-			}
-		}
+		fn := secondOrCancel(&calls)
 		short, cancel := context.WithTimeout(t.Context(), 10*time.Millisecond)
 		defer cancel()
 		var wg sync.WaitGroup
@@ -95,15 +63,7 @@ func TestInlineImpatientFollowerLeavesTheCallRunning(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var g Inline[string, int]
 		var calls atomic.Int32
-		fn := func(ctx context.Context) (int, bool, error) {
-			calls.Add(1)
-			select {
-			case <-time.After(time.Second):
-				return 1, true, nil
-			case <-ctx.Done():
-				return 0, false, context.Cause(ctx)
-			}
-		}
+		fn := secondOrCancel(&calls)
 		var wg sync.WaitGroup
 		wg.Go(func() {
 			v, ok, err, _ := g.Do(t.Context(), "k", fn)
