@@ -528,12 +528,29 @@ func add(set []uint64, i int) bool {
 
 func has(set []uint64, i int) bool { return set[i/64]&(1<<(i%64)) != 0 }
 
-// decodeDirect is Decode for codecs whose fields are all set through typed pointers: it
-// reaches the fields of its copy of the defaults by their offsets, and nothing makes that
-// copy escape to the heap.
+// decodeDirect is Decode for codecs whose fields are all set through typed pointers (see
+// fill).
 func (c *structCodec[T]) decodeDirect(r Record) (T, error) {
 	out := c.defaults
-	base := unsafe.Pointer(&out)
+	if err := c.fill(r, &out); err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
+}
+
+// decodeInto decodes r into *out, as decodeDirect does, without a copy of the object: it is
+// built where the caller keeps it. On an error, *out holds a part of the object.
+func (c *structCodec[T]) decodeInto(r Record, out *T) error {
+	*out = c.defaults
+	return c.fill(r, out)
+}
+
+// fill sets the fields of *out, a copy of the defaults, from r, for codecs whose fields are
+// all set through typed pointers: it reaches them by their offsets, and nothing makes out
+// escape to the heap.
+func (c *structCodec[T]) fill(r Record, out *T) error {
+	base := unsafe.Pointer(out)
 	*(*string)(unsafe.Add(base, c.idOffset)) = r.ID
 	var fs fieldSet
 	seen := fs.words(len(c.fields))
@@ -546,8 +563,7 @@ func (c *structCodec[T]) decodeDirect(r Record) (T, error) {
 		i, ok := c.lookup(rf.Name, next)
 		if !ok {
 			if err := c.unknown(rf.Name); err != nil {
-				var zero T
-				return zero, err
+				return err
 			}
 			continue
 		}
@@ -560,8 +576,7 @@ func (c *structCodec[T]) decodeDirect(r Record) (T, error) {
 			continue
 		}
 		if err := f.decodeDirect(p, rf.Value); err != nil {
-			var zero T
-			return zero, errors.Errorf("field %q: %v: %w", f.name, err, errors.ErrInvalid)
+			return errors.Errorf("field %q: %v: %w", f.name, err, errors.ErrInvalid)
 		}
 	}
 	for _, i := range c.perCall { // string lists here: their own copy of the default
@@ -572,7 +587,7 @@ func (c *structCodec[T]) decodeDirect(r Record) (T, error) {
 			appendStrings(sp, f.def)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // appendDirect appends the values of fields[0], a field of the string list *sp, making room

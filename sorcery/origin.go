@@ -40,14 +40,21 @@ func (e *InvalidRecordError) Detail() string {
 // Unwrap returns errors.ErrInvalid and the codec's error.
 func (e *InvalidRecordError) Unwrap() []error { return []error{errors.ErrInvalid, e.Err} }
 
-// decodeFrom turns a record that w returned into a T. A record that does not decode is an
-// *InvalidRecordError naming its origin.
-func (t *Type[T]) decodeFrom(w Wizard, rec Record) (T, error) {
-	v, err := t.decode(rec)
-	if err != nil {
-		return v, &InvalidRecordError{ID: rec.ID, Origin: locate(w, rec.ID), Err: err}
+// decodeFrom turns a record that w returned into *out. A record that does not decode is an
+// *InvalidRecordError naming its origin, and leaves *out the zero T.
+func (t *Type[T]) decodeFrom(w Wizard, rec Record, out *T) error {
+	var err error
+	if t.direct != nil {
+		err = t.direct.decodeInto(rec, out) // no copy of the object on the way
+	} else {
+		*out, err = t.decode(rec)
 	}
-	return v, nil
+	if err != nil {
+		var zero T
+		*out = zero
+		return &InvalidRecordError{ID: rec.ID, Origin: locate(w, rec.ID), Err: err}
+	}
+	return nil
 }
 
 // locate asks w, or the wizards it wraps, where id comes from.

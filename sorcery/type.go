@@ -42,10 +42,11 @@ type Type[T any] struct {
 	name   string
 	codec  Codec[T]
 	decode func(Record) (T, error) // codec.Decode, bound once: cheaper to call from generic code
+	direct *structCodec[T]         // the codec when it is the default one and decodes in place
 
 	mu    sync.Mutex                  // serialises changes to the chain; readers use chain
 	chain atomic.Pointer[[]*layer[T]] // the layers in order; replaced, never changed
-	walks flight.Inline[string, T]    // coalesces the walks of one id
+	walks flight.Inline[T]            // coalesces the walks of one id
 
 	obs      dispatcher[T]
 	degraded atomic.Bool
@@ -65,6 +66,9 @@ type layer[T any] struct {
 
 func newType[T any](s *Sorcery, name string, codec Codec[T]) *Type[T] {
 	t := &Type[T]{s: s, name: name, codec: codec, decode: codec.Decode}
+	if sc, ok := codec.(*structCodec[T]); ok && sc.direct {
+		t.direct = sc
+	}
 	t.chain.Store(&[]*layer[T]{})
 	return t
 }
@@ -191,10 +195,28 @@ func (t *Type[T]) Retrieve(ctx context.Context, id string) (T, bool, error) {
 		}
 		first = m
 	}
-	v, found, err, _ := t.walks.Do(ctx, id, func(ctx context.Context) (T, bool, error) {
-		return t.walk(ctx, id, ls, first)
-	})
+	var v T // the walk builds the object here: a T is copied once, on return
+	found, err := t.walkShared(ctx, id, ls, first, &v)
 	return v, found, err
+}
+
+// walkShared walks ls for id into *out (see [Type.walk]) as the leader of the call for id,
+// or waits for the walk of the caller that leads it.
+func (t *Type[T]) walkShared(ctx context.Context, id string, ls []*layer[T], first cache.Miss, out *T) (bool, error) {
+	l, found, err, _ := t.walks.Lead(ctx, id, out)
+	if !l.Leads() {
+		return found, err
+	}
+	ended := false
+	defer func() {
+		if !ended { // the walk panicked: the callers waiting start it again
+			l.Abandon()
+		}
+	}()
+	found, err = t.walk(l.Context(), id, ls, &first, out)
+	ended = true
+	l.End(out, found, err)
+	return found, err
 }
 
 // setDegraded records whether the last walk met a failure, and warns about it.
@@ -292,8 +314,8 @@ func (t *Type[T]) searchWizards(ctx context.Context, q Query, ls []*layer[T]) (i
 			if seen[r.ID] {
 				continue
 			}
-			v, err := t.decodeFrom(l.wizard, r)
-			if err != nil {
+			var v T
+			if err := t.decodeFrom(l.wizard, r, &v); err != nil {
 				decodeErrs = append(decodeErrs, err)
 				continue
 			}

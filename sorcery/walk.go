@@ -30,20 +30,19 @@ type visited[T any] struct {
 	miss cache.Miss
 }
 
-// walk visits the layers of ls in order for id (see [Type.Retrieve]). first is the Miss of
-// ls[0], a cache that Retrieve looked up already, or the zero Miss.
-func (t *Type[T]) walk(ctx context.Context, id string, ls []*layer[T], first cache.Miss) (T, bool, error) {
-	var zero T
+// walk visits the layers of ls in order for id (see [Type.Retrieve]), writing what it
+// finds into *out. first is the Miss of ls[0], a cache that Retrieve looked up already, or
+// the zero Miss.
+func (t *Type[T]) walk(ctx context.Context, id string, ls []*layer[T], first *cache.Miss, out *T) (bool, error) {
 	var errs []error
 	var buf [4]visited[T]
 	missed := buf[:0]
 	for i, l := range ls {
 		if c := l.cache; c != nil {
-			var v T
 			var found bool
-			m := first
+			m := *first
 			if i > 0 || !m.Missed() {
-				v, found, m = c.Lookup(ctx, id)
+				*out, found, m = c.Lookup(ctx, id)
 			}
 			if m.Missed() {
 				missed = append(missed, visited[T]{c, m})
@@ -53,19 +52,19 @@ func (t *Type[T]) walk(ctx context.Context, id string, ls []*layer[T], first cac
 			// absence it remembers is no answer when a wizard before it failed.
 			err := errors.Join(errs...)
 			for _, mc := range missed {
-				mc.c.Store(ctx, id, v, found, err, mc.miss)
+				mc.c.Store(ctx, id, *out, found, err, mc.miss)
 			}
 			t.setDegraded(errs)
 			if !found {
-				return zero, false, err
+				return false, err
 			}
-			return v, true, nil
+			return true, nil
 		}
-		v, found, err := t.ask(ctx, l, id)
+		found, err := t.ask(ctx, l, id, out)
 		switch {
 		case err != nil:
 			if ctx.Err() != nil {
-				return zero, false, context.Cause(ctx)
+				return false, context.Cause(ctx)
 			}
 			errs = append(errs, err)
 			continue
@@ -74,12 +73,14 @@ func (t *Type[T]) walk(ctx context.Context, id string, ls []*layer[T], first cac
 		}
 		err = errors.Join(errs...)
 		for _, mc := range missed {
-			mc.c.Store(ctx, id, v, true, err, mc.miss)
+			mc.c.Store(ctx, id, *out, true, err, mc.miss)
 		}
-		t.pushAfter(id, v, err != nil, ls[i+1:])
+		t.pushAfter(id, *out, err != nil, ls[i+1:])
 		t.setDegraded(errs)
-		return v, true, nil
+		return true, nil
 	}
+	var zero T
+	*out = zero
 	err := errors.Join(errs...)
 	if ctx.Err() == nil {
 		for _, mc := range missed {
@@ -87,25 +88,24 @@ func (t *Type[T]) walk(ctx context.Context, id string, ls []*layer[T], first cac
 		}
 	}
 	t.setDegraded(errs)
-	return zero, false, err
+	return false, err
 }
 
 // askWizards asks the wizards of the chain in order for id, caches skipped: the walk of a
 // cache's background refresh. It returns the first object found, with the errors of the
 // wizards that failed before it (a degraded answer), or, when none has it, the errors of
 // those that failed.
-func (t *Type[T]) askWizards(ctx context.Context, id string) (T, bool, error) {
-	var zero T
+func (t *Type[T]) askWizards(ctx context.Context, id string) (v T, found bool, err error) {
 	var errs []error
 	for _, l := range t.layers() {
 		if l.wizard == nil {
 			continue
 		}
-		v, found, err := t.ask(ctx, l, id)
+		found, err := t.ask(ctx, l, id, &v)
 		switch {
 		case err != nil:
 			if ctx.Err() != nil {
-				return zero, false, context.Cause(ctx)
+				return v, false, context.Cause(ctx)
 			}
 			errs = append(errs, err)
 		case found:
@@ -114,14 +114,14 @@ func (t *Type[T]) askWizards(ctx context.Context, id string) (T, bool, error) {
 		}
 	}
 	t.setDegraded(errs)
-	return zero, false, errors.Join(errs...)
+	return v, false, errors.Join(errs...)
 }
 
-// ask asks one wizard for id and decodes its answer. A failure comes back as an
-// *errors.WizardError; a record that does not decode is the wizard's failure, not an
-// absence.
-func (t *Type[T]) ask(ctx context.Context, l *layer[T], id string) (T, bool, error) {
-	var zero T
+// ask asks one wizard for id and decodes its answer into *out, which it leaves alone
+// when the wizard does not have the object or fails, and sets to the zero T when the
+// record does not decode. A failure comes back as an *errors.WizardError; a
+// record that does not decode is the wizard's failure, not an absence.
+func (t *Type[T]) ask(ctx context.Context, l *layer[T], id string, out *T) (bool, error) {
 	// A fast wizard's retrievals are timed one in sampleEvery: reading the clock costs more
 	// than the rest of the walk (see Histogram).
 	weight := l.counters.retrievalWeight(t.s.opts.Hooks.WizardCall != nil)
@@ -133,21 +133,20 @@ func (t *Type[T]) ask(ctx context.Context, l *layer[T], id string) (T, bool, err
 	switch {
 	case err != nil:
 		t.observeRetrieve(l, id, weight, start, OutcomeError, err)
-		return zero, false, t.wizardError(l, OperationRetrieve, id, err)
+		return false, t.wizardError(l, OperationRetrieve, id, err)
 	case !found:
 		t.observeRetrieve(l, id, weight, start, OutcomeNotFound, nil)
-		return zero, false, nil
+		return false, nil
 	}
 	if rec.ID == "" {
 		rec.ID = id
 	}
-	v, err := t.decodeFrom(l.wizard, rec)
-	if err != nil {
+	if err := t.decodeFrom(l.wizard, rec, out); err != nil {
 		t.observeRetrieve(l, id, weight, start, OutcomeError, err)
-		return zero, false, t.wizardError(l, OperationRetrieve, id, err)
+		return false, t.wizardError(l, OperationRetrieve, id, err)
 	}
 	t.observeRetrieve(l, id, weight, start, OutcomeFound, nil)
-	return v, true, nil
+	return true, nil
 }
 
 // observeRetrieve counts a retrieval, timed from start unless weight is 0.

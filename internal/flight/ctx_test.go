@@ -12,7 +12,7 @@ import (
 // A call that only polls Err, never asking for Done, still sees Close, with its cause.
 func TestCallContextCloseSeenThroughErrAlone(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var g Inline[string, int]
+		var g Inline[int]
 		started := make(chan struct{})
 		var cause error
 		go func() {
@@ -40,7 +40,7 @@ func TestCallContextCloseSeenThroughErrAlone(t *testing.T) {
 // Contexts derived from the call's context are cancelled by Close, and by the leader's ctx.
 func TestCallContextDerivedContextsAreCancelled(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var g Inline[string, int]
+		var g Inline[int]
 		started := make(chan struct{})
 		errc := make(chan error, 1)
 		go func() {
@@ -59,7 +59,7 @@ func TestCallContextDerivedContextsAreCancelled(t *testing.T) {
 			t.Fatalf("derived context's cause = %v, want ErrClosed", err)
 		}
 
-		var g2 Inline[string, int]
+		var g2 Inline[int]
 		leader, cancel := context.WithCancelCause(t.Context())
 		boom := errors.New("leader left")
 		_, _, err, _ := g2.Do(leader, "k", func(ctx context.Context) (int, bool, error) {
@@ -80,7 +80,7 @@ func TestCallContextDerivedContextsAreCancelled(t *testing.T) {
 
 // A context a call kept after returning is cancelled, whether it asked for Done before or not.
 func TestCallContextEndsWithTheCall(t *testing.T) {
-	var g Inline[string, int]
+	var g Inline[int]
 	var kept, keptDone context.Context
 	g.Do(t.Context(), "a", func(ctx context.Context) (int, bool, error) {
 		kept = ctx

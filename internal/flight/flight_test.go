@@ -22,7 +22,7 @@ func TestConcurrentCallsShareOneExecution(t *testing.T) {
 		g    func() doer
 	}{
 		{"Group", func() doer { return new(Group[string, int]) }},
-		{"Inline", func() doer { return new(Inline[string, int]) }},
+		{"Inline", func() doer { return new(Inline[int]) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
