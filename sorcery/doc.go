@@ -45,7 +45,8 @@
 //   - when the object was found after a wizard failed, it is returned and the type is marked
 //     degraded in [Sorcery.Stats].
 //
-// Concurrent retrievals of one id share one walk. [Type.Search] returns the sorted union of
+// Concurrent retrievals of one id share one walk, from its first wizard that cannot answer at
+// once (see [ImmediateRetriever]). [Type.Search] returns the sorted union of
 // the Searchers' answers, the first wizard to supply an id winning. Writes go to every
 // writable wizard and succeed when one of them took the write; observers ([Type.Observe]) are
 // then told, asynchronously and in order. [Type.WriteBatch] applies a [Batch] of creates,

@@ -9,15 +9,18 @@ import (
 
 func TestFastHealthyWizardIsTimedOneRetrievalInSixteen(t *testing.T) {
 	var c wizardCounters
-	if w := c.retrievalWeight(false); w != 1 {
+	if w, _ := c.retrievalWeight(false); w != 1 {
 		t.Fatalf("a wizard never timed: weight %d, want 1 (timed)", w)
 	}
 	c.record(OperationRetrieve, OutcomeFound, time.Now(), time.Microsecond, nil, 1)
 	const draws = 16000
 	timed := 0
+	var stripes [retrievalStripes]int
 	for range draws {
-		switch w := c.retrievalWeight(false); w {
+		switch w, stripe := c.retrievalWeight(false); w {
 		case 0:
+			stripes[stripe]++
+			c.countRetrieval(stripe, OutcomeFound, nil)
 		case sampleEvery:
 			timed++
 		default:
@@ -28,8 +31,18 @@ func TestFastHealthyWizardIsTimedOneRetrievalInSixteen(t *testing.T) {
 	if timed < 800 || timed > 1200 {
 		t.Fatalf("%d of %d draws timed, want about %d", timed, draws, draws/sampleEvery)
 	}
-	if w := c.retrievalWeight(true); w != 1 {
+	if w, _ := c.retrievalWeight(true); w != 1 {
 		t.Fatalf("with a hook: weight %d, want 1", w)
+	}
+	// The untimed calls are spread over the stripes (about 1,875 each), and counted once
+	// each, whichever stripe counted them.
+	for i, n := range stripes {
+		if n < 1500 || n > 2250 {
+			t.Fatalf("stripe %d counted %d of %d untimed calls", i, n, draws-timed)
+		}
+	}
+	if found := c.snapshot("w").Operations[0].Found; found != uint64(draws-timed)+1 {
+		t.Fatalf("found %d, want %d", found, draws-timed+1)
 	}
 }
 
@@ -37,14 +50,14 @@ func TestSlowOrFailingWizardIsTimedEveryRetrieval(t *testing.T) {
 	var c wizardCounters
 	c.record(OperationRetrieve, OutcomeFound, time.Now(), time.Millisecond, nil, 1)
 	for range 100 {
-		if w := c.retrievalWeight(false); w != 1 {
+		if w, _ := c.retrievalWeight(false); w != 1 {
 			t.Fatalf("slow wizard: weight %d, want 1", w)
 		}
 	}
 	c.record(OperationRetrieve, OutcomeFound, time.Now(), time.Microsecond, nil, 1)
-	c.count(OperationRetrieve, OutcomeError, errors.ErrUnavailable)
+	c.countRetrieval(3, OutcomeError, errors.ErrUnavailable)
 	for range 100 {
-		if w := c.retrievalWeight(false); w != 1 {
+		if w, _ := c.retrievalWeight(false); w != 1 {
 			t.Fatalf("failing wizard: weight %d, want 1", w)
 		}
 	}

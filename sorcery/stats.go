@@ -150,7 +150,17 @@ type wizardCounters struct {
 	// retrievals are then timed one in sampleEvery (see [Histogram]). Written only on a
 	// change.
 	fast atomic.Bool
+	// untimed counts the outcomes of the retrievals that were not timed, in stripes of a
+	// cache line each, one picked at random per call: cores retrieving from a fast wizard
+	// at once then rarely write the same line. ops[OperationRetrieve] counts the others.
+	untimed [retrievalStripes]struct {
+		outcomes [numOutcomes]atomic.Uint64
+		_        [64 - numOutcomes*8]byte
+	}
 }
+
+// retrievalStripes is the number of stripes of wizardCounters.untimed: a power of two.
+const retrievalStripes = 8
 
 const (
 	// fastRetrieval is the latency under which a wizard's retrievals are sampled: far
@@ -163,14 +173,16 @@ const (
 // retrievalWeight says whether the next retrieval of the wizard is to be timed: 0 when it
 // is not, otherwise the number of retrievals its latency stands for (1 when every one is
 // timed, sampleEvery when one in sampleEvery is). hooked means a hook wants every duration.
-func (c *wizardCounters) retrievalWeight(hooked bool) uint64 {
+// stripe is the stripe of untimed that counts a retrieval that is not timed.
+func (c *wizardCounters) retrievalWeight(hooked bool) (weight uint64, stripe uint32) {
 	if hooked || !c.fast.Load() || c.failing() {
-		return 1
+		return 1, 0
 	}
-	if rand.Uint32()%sampleEvery == 0 {
-		return sampleEvery
+	r := rand.Uint32()
+	if r%sampleEvery == 0 {
+		return sampleEvery, 0
 	}
-	return 0
+	return 0, (r / sampleEvery) % retrievalStripes
 }
 
 // failing reports whether the wizard's last call failed.
@@ -179,12 +191,13 @@ func (c *wizardCounters) failing() bool {
 	return at != 0 && at >= c.lastOKAt.Load()
 }
 
-// count counts one call of op that was not timed. A failure is recorded with the time.
-func (c *wizardCounters) count(op Operation, out Outcome, err error) {
+// countRetrieval counts one retrieval that was not timed in the given stripe of untimed. A
+// failure is recorded with the time.
+func (c *wizardCounters) countRetrieval(stripe uint32, out Outcome, err error) {
 	if out == OutcomeError {
-		c.failed(op, err, time.Now())
+		c.failed(OperationRetrieve, err, time.Now())
 	}
-	c.ops[op].outcomes[out].Add(1)
+	c.untimed[stripe%retrievalStripes].outcomes[out].Add(1)
 }
 
 // failed records that a call of op failed with err at at.
@@ -235,12 +248,21 @@ func (c *wizardCounters) snapshot(name string) WizardStats {
 	}
 	for op := range numOperations {
 		oc := &c.ops[op]
+		var outcomes [numOutcomes]uint64
+		for out := range numOutcomes {
+			outcomes[out] = oc.outcomes[out].Load()
+			if op == OperationRetrieve {
+				for i := range c.untimed {
+					outcomes[out] += c.untimed[i].outcomes[out].Load()
+				}
+			}
+		}
 		s := OperationStats{
 			Operation: op,
-			Found:     oc.outcomes[OutcomeFound].Load(),
-			NotFound:  oc.outcomes[OutcomeNotFound].Load(),
-			OK:        oc.outcomes[OutcomeOK].Load(),
-			Errors:    oc.outcomes[OutcomeError].Load(),
+			Found:     outcomes[OutcomeFound],
+			NotFound:  outcomes[OutcomeNotFound],
+			OK:        outcomes[OutcomeOK],
+			Errors:    outcomes[OutcomeError],
 		}
 		s.Latency.Sum = time.Duration(oc.sum.Load())
 		for i := range numBuckets {

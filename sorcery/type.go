@@ -61,7 +61,16 @@ type layer[T any] struct {
 	writer   Writer                // nil when the wizard cannot be written or is mapped read-only
 	cache    *cache.Cache[T]       // nil for a wizard
 	snap     *snapshot.Snapshot[T] // the cache's snapshot; nil without one
+	now      ImmediateRetriever    // the wizard, when it can answer at once; nil otherwise
 	counters wizardCounters
+}
+
+// newWizardLayer returns the layer of wizard w. Whether w answers at once is asked of w
+// itself, not of the wizards it wraps: a wrapper may wait where they would not.
+func newWizardLayer[T any](name string, w Wizard) *layer[T] {
+	l := &layer[T]{name: name, wizard: w}
+	l.now, _ = w.(ImmediateRetriever)
+	return l
 }
 
 func newType[T any](s *Sorcery, name string, codec Codec[T]) *Type[T] {
@@ -103,7 +112,7 @@ func (t *Type[T]) AddWizard(name string, w Wizard, opts *MappingOptions) error {
 			return errors.Errorf("%s: add wizard: name %q already in the chain: %w", t.name, name, errors.ErrExists)
 		}
 	}
-	l := &layer[T]{name: name, wizard: w}
+	l := newWizardLayer[T](name, w)
 	if wr, ok := Capability[Writer](w); ok && (opts == nil || !opts.ReadOnly) {
 		l.writer = wr
 	}
@@ -129,7 +138,7 @@ func (t *Type[T]) apply(kind, data string, w Wizard) error {
 	for n := 2; t.hasLayer(name); n++ {
 		name = kind + "#" + strconv.Itoa(n)
 	}
-	l := &layer[T]{name: name, wizard: w}
+	l := newWizardLayer[T](name, w)
 	if wr, ok := Capability[Writer](w); ok {
 		l.writer = wr
 	}
@@ -176,7 +185,10 @@ func (t *Type[T]) wizardError(l *layer[T], op Operation, id string, err error) e
 // stored in that cache and pushed to the type's other caches (see [Type.AddCache]).
 //
 // Concurrent retrievals of one id share one walk; each caller still returns as soon as its
-// own ctx ends. An uncontended retrieval runs in the caller's goroutine.
+// own ctx ends. A retrieval runs in the caller's goroutine. The walk is shared, and
+// cancelled by [Sorcery.Close], from the first wizard that cannot answer at once: caches
+// and [ImmediateRetriever]s (the config and memory wizards), which answer from memory, are
+// asked by each caller, as sharing would cost more than asking them.
 func (t *Type[T]) Retrieve(ctx context.Context, id string) (T, bool, error) {
 	var zero T
 	if t.closed.Load() {
@@ -196,27 +208,8 @@ func (t *Type[T]) Retrieve(ctx context.Context, id string) (T, bool, error) {
 		first = m
 	}
 	var v T // the walk builds the object here: a T is copied once, on return
-	found, err := t.walkShared(ctx, id, ls, first, &v)
+	found, err := t.walk(ctx, id, ls, first, &v)
 	return v, found, err
-}
-
-// walkShared walks ls for id into *out (see [Type.walk]) as the leader of the call for id,
-// or waits for the walk of the caller that leads it.
-func (t *Type[T]) walkShared(ctx context.Context, id string, ls []*layer[T], first cache.Miss, out *T) (bool, error) {
-	l, found, err, _ := t.walks.Lead(ctx, id, out)
-	if !l.Leads() {
-		return found, err
-	}
-	ended := false
-	defer func() {
-		if !ended { // the walk panicked: the callers waiting start it again
-			l.Abandon()
-		}
-	}()
-	found, err = t.walk(l.Context(), id, ls, &first, out)
-	ended = true
-	l.End(out, found, err)
-	return found, err
 }
 
 // setDegraded records whether the last walk met a failure, and warns about it.

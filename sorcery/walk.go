@@ -20,6 +20,10 @@ import (
 //   - "degraded" (found after a wizard failed) is stored in every cache the same way:
 //     living on an extension, re-checked after ErrorRecheck.
 //
+// A walk is shared by the concurrent retrievals of its id, and registered for Close to
+// cancel, from its first wizard that cannot answer at once (walkShared); the layers before
+// it, caches and ImmediateRetrievers, are visited by each caller in its own goroutine.
+//
 // A background refresh of a cache (its LoadFunc, [Type.loadFor]) asks the wizards only,
 // in order, caches skipped, like Asterisk's memory_cache stale refresh, which retrieves
 // through the whole sorcery with every memory cache passed through.
@@ -33,14 +37,46 @@ type visited[T any] struct {
 // walk visits the layers of ls in order for id (see [Type.Retrieve]), writing what it
 // finds into *out. first is the Miss of ls[0], a cache that Retrieve looked up already, or
 // the zero Miss.
-func (t *Type[T]) walk(ctx context.Context, id string, ls []*layer[T], first *cache.Miss, out *T) (bool, error) {
-	var errs []error
+//
+// The walk is shared by the concurrent retrievals of id (and registered for Close to
+// cancel) from the first wizard that cannot answer at once: until then, it looks up
+// caches and asks [ImmediateRetriever]s, which answer from memory without waiting, in the
+// caller's goroutine, with nothing to share and nothing to cancel. A walk that needs no
+// other wizard is never registered.
+func (t *Type[T]) walk(ctx context.Context, id string, ls []*layer[T], first cache.Miss, out *T) (bool, error) {
 	var buf [4]visited[T]
-	missed := buf[:0]
-	for i, l := range ls {
+	return t.steps(ctx, id, ls, 0, first, nil, buf[:0], out, false)
+}
+
+// walkShared goes on with the walk of id at ls[at] (see [Type.walk]) as the leader of the
+// call for id, or waits for the walk of the caller that leads it and takes its answer.
+// errs and missed are what the walk met before ls[at].
+func (t *Type[T]) walkShared(ctx context.Context, id string, ls []*layer[T], at int, errs []error, missed []visited[T], out *T) (bool, error) {
+	l, found, err, _ := t.walks.Lead(ctx, id, out)
+	if !l.Leads() {
+		return found, err
+	}
+	ended := false
+	defer func() {
+		if !ended { // the walk panicked: the callers waiting start it again
+			l.Abandon()
+		}
+	}()
+	found, err = t.steps(l.Context(), id, ls, at, cache.Miss{}, errs, missed, out, true)
+	ended = true
+	l.End(out, found, err)
+	return found, err
+}
+
+// steps visits ls[from:] for id, writing what it finds into *out: see [Type.walk] for
+// first, walkShared for errs and missed. Unless shared, it hands the walk over to
+// walkShared at the first wizard that cannot answer at once.
+func (t *Type[T]) steps(ctx context.Context, id string, ls []*layer[T], from int, first cache.Miss, errs []error, missed []visited[T], out *T, shared bool) (bool, error) {
+	for i := from; i < len(ls); i++ {
+		l := ls[i]
 		if c := l.cache; c != nil {
 			var found bool
-			m := *first
+			m := first
 			if i > 0 || !m.Missed() {
 				*out, found, m = c.Lookup(ctx, id)
 			}
@@ -60,8 +96,16 @@ func (t *Type[T]) walk(ctx context.Context, id string, ls []*layer[T], first *ca
 			}
 			return true, nil
 		}
-		found, err := t.ask(ctx, l, id, out)
+		var found, asked bool
+		var err error
+		if shared {
+			found, err, asked = t.ask(ctx, l, id, out, false)
+		} else if l.now != nil {
+			found, err, asked = t.ask(ctx, l, id, out, true)
+		}
 		switch {
+		case !asked:
+			return t.walkShared(ctx, id, ls, i, errs, missed, out)
 		case err != nil:
 			if ctx.Err() != nil {
 				return false, context.Cause(ctx)
@@ -101,7 +145,7 @@ func (t *Type[T]) askWizards(ctx context.Context, id string) (v T, found bool, e
 		if l.wizard == nil {
 			continue
 		}
-		found, err := t.ask(ctx, l, id, &v)
+		found, err, _ := t.ask(ctx, l, id, &v, false)
 		switch {
 		case err != nil:
 			if ctx.Err() != nil {
@@ -119,40 +163,51 @@ func (t *Type[T]) askWizards(ctx context.Context, id string) (v T, found bool, e
 
 // ask asks one wizard for id and decodes its answer into *out, which it leaves alone
 // when the wizard does not have the object or fails, and sets to the zero T when the
-// record does not decode. A failure comes back as an *errors.WizardError; a
-// record that does not decode is the wizard's failure, not an absence.
-func (t *Type[T]) ask(ctx context.Context, l *layer[T], id string, out *T) (bool, error) {
+// record does not decode. A failure comes back as an *errors.WizardError; a record that
+// does not decode is the wizard's failure, not an absence.
+//
+// With now, the wizard is asked through [ImmediateRetriever.RetrieveNow]: asked is false
+// when it could not answer at once, and nothing is counted then. Otherwise asked is true.
+func (t *Type[T]) ask(ctx context.Context, l *layer[T], id string, out *T, now bool) (found bool, err error, asked bool) {
 	// A fast wizard's retrievals are timed one in sampleEvery: reading the clock costs more
 	// than the rest of the walk (see Histogram).
-	weight := l.counters.retrievalWeight(t.s.opts.Hooks.WizardCall != nil)
+	weight, stripe := l.counters.retrievalWeight(t.s.opts.Hooks.WizardCall != nil)
 	var start time.Time
 	if weight > 0 {
 		start = time.Now()
 	}
-	rec, found, err := l.wizard.Retrieve(ctx, id)
+	var rec Record
+	if now {
+		if rec, found, err, asked = l.now.RetrieveNow(ctx, id); !asked {
+			return false, nil, false
+		}
+	} else {
+		rec, found, err = l.wizard.Retrieve(ctx, id)
+	}
 	switch {
 	case err != nil:
-		t.observeRetrieve(l, id, weight, start, OutcomeError, err)
-		return false, t.wizardError(l, OperationRetrieve, id, err)
+		t.observeRetrieve(l, id, weight, stripe, start, OutcomeError, err)
+		return false, t.wizardError(l, OperationRetrieve, id, err), true
 	case !found:
-		t.observeRetrieve(l, id, weight, start, OutcomeNotFound, nil)
-		return false, nil
+		t.observeRetrieve(l, id, weight, stripe, start, OutcomeNotFound, nil)
+		return false, nil, true
 	}
 	if rec.ID == "" {
 		rec.ID = id
 	}
 	if err := t.decodeFrom(l.wizard, rec, out); err != nil {
-		t.observeRetrieve(l, id, weight, start, OutcomeError, err)
-		return false, t.wizardError(l, OperationRetrieve, id, err)
+		t.observeRetrieve(l, id, weight, stripe, start, OutcomeError, err)
+		return false, t.wizardError(l, OperationRetrieve, id, err), true
 	}
-	t.observeRetrieve(l, id, weight, start, OutcomeFound, nil)
-	return true, nil
+	t.observeRetrieve(l, id, weight, stripe, start, OutcomeFound, nil)
+	return true, nil, true
 }
 
-// observeRetrieve counts a retrieval, timed from start unless weight is 0.
-func (t *Type[T]) observeRetrieve(l *layer[T], id string, weight uint64, start time.Time, out Outcome, err error) {
+// observeRetrieve counts a retrieval, timed from start unless weight is 0 (and counted in
+// the given stripe then).
+func (t *Type[T]) observeRetrieve(l *layer[T], id string, weight uint64, stripe uint32, start time.Time, out Outcome, err error) {
 	if weight == 0 {
-		l.counters.count(OperationRetrieve, out, err)
+		l.counters.countRetrieval(stripe, out, err)
 		return
 	}
 	t.observeTimed(l, OperationRetrieve, id, start, out, err, weight)

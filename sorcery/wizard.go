@@ -51,6 +51,26 @@ type Reloader interface {
 	Reload(ctx context.Context) error
 }
 
+// ImmediateRetriever is a [Wizard] that can tell, call by call, whether it answers a
+// retrieval at once: from memory, without waiting for I/O, a timer, another goroutine or
+// a lock held for longer than a copy. The config and memory wizards are.
+//
+// RetrieveNow answers as Retrieve would, with now true, when it can do so at once. When it
+// cannot, it returns now false having done nothing, and the core calls Retrieve instead.
+//
+// A retrieval asks such wizards, and looks up caches, in the caller's goroutine without
+// registering anything: only from the first wizard that cannot answer at once is its walk
+// shared with the concurrent retrievals of the id and cancelled by [Sorcery.Close] (see
+// [Type.Retrieve]). Sharing protects a source that can be slow; for one that answers at
+// once it would cost more than the call it saves.
+//
+// Unlike the other optional interfaces, it is not looked up through [Unwrapper] chains: a
+// wrapper may wait (a rate limit, a network hop) where the wizard it wraps would not. A
+// wrapper that never waits implements RetrieveNow itself.
+type ImmediateRetriever interface {
+	RetrieveNow(ctx context.Context, id string) (rec Record, found bool, err error, now bool)
+}
+
 // Unwrapper is a [Wizard] that wraps another, like HTTP middleware. Unwrap returns the
 // wrapped wizard. The capabilities the wrapper does not implement itself are looked up on the
 // wizard it wraps (see [Capability]).

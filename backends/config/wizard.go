@@ -24,7 +24,9 @@ var (
 	_ sorcery.Searcher = (*Wizard)(nil)
 	_ sorcery.Reloader = (*Wizard)(nil)
 	_ sorcery.Locator  = (*Wizard)(nil)
-	_ io.Closer        = (*Wizard)(nil)
+
+	_ sorcery.ImmediateRetriever = (*Wizard)(nil)
+	_ io.Closer                  = (*Wizard)(nil)
 )
 
 // Options configure a [Wizard]. The zero value (or a nil *Options) makes every category that
@@ -261,6 +263,13 @@ func (w *Wizard) Retrieve(ctx context.Context, id string) (sorcery.Record, bool,
 		return sorcery.Record{}, false, nil
 	}
 	return s.records[i].Clone(), true, nil
+}
+
+// RetrieveNow is Retrieve, which always answers at once: from the objects read from the
+// file, never from the file itself.
+func (w *Wizard) RetrieveNow(ctx context.Context, id string) (rec sorcery.Record, found bool, err error, now bool) {
+	rec, found, err = w.Retrieve(ctx, id)
+	return rec, found, err, true
 }
 
 // Search returns the objects that satisfy q, in file order, from memory. Every operator of

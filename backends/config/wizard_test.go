@@ -261,3 +261,16 @@ func TestSearchOfLargeSetHonoursCancellation(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEmpty(t, rs)
 }
+
+func TestRetrieveNowAlwaysAnswers(t *testing.T) {
+	w, err := newWizard(t, "[alice]\ntype=endpoint\ncontext=default\n", nil)
+	require.NoError(t, err)
+	for _, id := range []string{"alice", "bob"} {
+		want, wantFound, wantErr := w.Retrieve(t.Context(), id)
+		got, found, err, now := w.RetrieveNow(t.Context(), id)
+		require.True(t, now, "RetrieveNow(%q) answers at once", id)
+		assert.Equal(t, wantFound, found, id)
+		assert.Equal(t, wantErr, err, id)
+		assert.Equal(t, want, got, id)
+	}
+}

@@ -18,6 +18,8 @@ var (
 	_ sorcery.Writer      = (*Wizard)(nil)
 	_ sorcery.BatchWriter = (*Wizard)(nil)
 	_ sorcery.Reloader    = (*Wizard)(nil)
+
+	_ sorcery.ImmediateRetriever = (*Wizard)(nil)
 )
 
 // Wizard is an in-memory store of records with fault injection. It is safe for concurrent use.
@@ -136,6 +138,11 @@ func (w *Wizard) begin(ctx context.Context, counter *atomic.Int64) error {
 			return context.Cause(ctx)
 		}
 	}
+	return w.admit(ctx)
+}
+
+// admit applies ctx and the injected fault, in that order.
+func (w *Wizard) admit(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return context.Cause(ctx)
 	}
@@ -157,6 +164,27 @@ func (w *Wizard) Retrieve(ctx context.Context, id string) (sorcery.Record, bool,
 		return sorcery.Record{}, false, nil
 	}
 	return r.Clone(), true, nil
+}
+
+// RetrieveNow is Retrieve when it can answer at once: now is false, and nothing is done or
+// counted, while a delay is set or a write holds the records.
+func (w *Wizard) RetrieveNow(ctx context.Context, id string) (rec sorcery.Record, found bool, err error, now bool) {
+	if w.delay.Load() > 0 || !w.mu.TryRLock() {
+		return sorcery.Record{}, false, nil, false
+	}
+	r, ok := w.records[id]
+	w.mu.RUnlock()
+	w.retrieves.Add(1)
+	if w.closed.Load() {
+		return sorcery.Record{}, false, errors.ErrClosed, true
+	}
+	if err := w.admit(ctx); err != nil {
+		return sorcery.Record{}, false, err, true
+	}
+	if !ok {
+		return sorcery.Record{}, false, nil, true
+	}
+	return r.Clone(), true, nil, true
 }
 
 // Search returns the records that satisfy q, sorted by id.

@@ -81,3 +81,33 @@ func TestRecordsAreCopied(t *testing.T) {
 	again, _, _ := w.Retrieve(t.Context(), "alice")
 	assert.Equal(t, "default", again.Fields.Value("context"), "the returned record must not alias the stored one")
 }
+
+func TestRetrieveNowDeclinesWhileItWouldWait(t *testing.T) {
+	w := memory.New()
+	w.Put(sorcery.Record{ID: "alice"})
+	ctx := t.Context()
+
+	r, found, err, now := w.RetrieveNow(ctx, "alice")
+	require.True(t, now)
+	require.NoError(t, err)
+	require.True(t, found)
+	assert.Equal(t, "alice", r.ID)
+	_, found, err, now = w.RetrieveNow(ctx, "bob")
+	assert.True(t, now)
+	assert.NoError(t, err)
+	assert.False(t, found)
+	assert.EqualValues(t, 2, w.Calls().Retrieve, "each answer counts as a retrieval")
+
+	w.SetDelay(time.Hour)
+	_, _, _, now = w.RetrieveNow(ctx, "alice")
+	assert.False(t, now, "a delay makes every call wait")
+	assert.EqualValues(t, 2, w.Calls().Retrieve, "a declined call counts nothing")
+	w.SetDelay(0)
+
+	w.SetError(errors.ErrUnavailable)
+	_, found, err, now = w.RetrieveNow(ctx, "alice")
+	assert.True(t, now)
+	assert.False(t, found)
+	assert.ErrorIs(t, err, errors.ErrUnavailable, "the injected fault")
+	w.SetError(nil)
+}

@@ -5,7 +5,9 @@
 //
 // Optional capabilities are tested only when the wizard has them: the search tests need a
 // [sorcery.Searcher], the write tests a [sorcery.Writer] (and are skipped when its Create
-// answers errors.ErrReadOnly), the Close tests an io.Closer.
+// answers errors.ErrReadOnly), the Close tests an io.Closer. A [sorcery.ImmediateRetriever]
+// must answer RetrieveNow, whenever it answers, as Retrieve does, in the retrieval,
+// cancellation and Close tests.
 //
 // The records Run seeds use the fields named in [Columns]; allow is multi-valued (it repeats
 // in a record), the others are single-valued. Numbers are stored as two-digit strings and

@@ -100,6 +100,23 @@ func testRetrieve(t *testing.T, h Harness) {
 		assert.NoError(t, err, "Retrieve(%q) of an absent id", id)
 		assert.False(t, found, "Retrieve(%q) of an absent id reported found: %v", id, got)
 	}
+	// A wizard that answers at once answers as Retrieve does (asked of the wizard itself,
+	// as the core asks it).
+	if now, ok := w.(sorcery.ImmediateRetriever); ok {
+		for _, want := range seed {
+			got, found, err, answered := now.RetrieveNow(ctx, want.ID)
+			if answered {
+				require.NoError(t, err, "RetrieveNow(%q)", want.ID)
+				require.True(t, found, "RetrieveNow(%q) found", want.ID)
+				AssertRecord(t, want, got)
+			}
+		}
+		got, found, err, answered := now.RetrieveNow(ctx, "nobody")
+		if answered {
+			assert.NoError(t, err, "RetrieveNow of an absent id")
+			assert.False(t, found, "RetrieveNow of an absent id reported found: %v", got)
+		}
+	}
 }
 
 func testSearch(t *testing.T, h Harness) {
@@ -241,6 +258,13 @@ func testCancelled(t *testing.T, h Harness) {
 	_, found, err := w.Retrieve(ctx, "alice")
 	assert.False(t, found, "Retrieve with a cancelled ctx reported found")
 	check("Retrieve", err, start)
+	if now, ok := w.(sorcery.ImmediateRetriever); ok {
+		start = time.Now()
+		if _, found, err, answered := now.RetrieveNow(ctx, "alice"); answered {
+			assert.False(t, found, "RetrieveNow with a cancelled ctx reported found")
+			check("RetrieveNow", err, start)
+		}
+	}
 	if s, ok := sorcery.Capability[sorcery.Searcher](w); ok {
 		start = time.Now()
 		_, err := s.Search(ctx, sorcery.Query{})
@@ -332,6 +356,12 @@ func testClose(t *testing.T, h Harness) {
 	_, found, err := w.Retrieve(t.Context(), "alice")
 	assert.False(t, found, "Retrieve after Close reported found")
 	assert.ErrorIs(t, err, errors.ErrClosed, "Retrieve after Close")
+	if now, ok := w.(sorcery.ImmediateRetriever); ok {
+		if _, found, err, answered := now.RetrieveNow(t.Context(), "alice"); answered {
+			assert.False(t, found, "RetrieveNow after Close reported found")
+			assert.ErrorIs(t, err, errors.ErrClosed, "RetrieveNow after Close")
+		}
+	}
 	if s, ok := sorcery.Capability[sorcery.Searcher](w); ok {
 		_, err := s.Search(t.Context(), sorcery.Query{})
 		assert.ErrorIs(t, err, errors.ErrClosed, "Search after Close")
