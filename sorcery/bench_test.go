@@ -18,7 +18,8 @@ import (
 )
 
 // BenchmarkTypeRetrieveMemory measures a retrieval through the chain without a cache: the
-// shared walk, one memory wizard call, counters and decoding.
+// walk, one memory wizard call (which answers at once, so the walk is not registered),
+// counters and decoding.
 func BenchmarkTypeRetrieveMemory(b *testing.B) {
 	s := sorcery.New(&sorcery.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	defer s.Close()
@@ -27,6 +28,36 @@ func BenchmarkTypeRetrieveMemory(b *testing.B) {
 	w := memory.New()
 	w.Put(rec("alice", "context", "internal", "allow", "ulaw", "allow", "alaw", "direct_media", "no"))
 	require.NoError(b, typ.AddWizard("memory", w, nil))
+	ctx := b.Context()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, found, err := typ.Retrieve(ctx, "alice"); !found || err != nil {
+				b.Fatal(found, err)
+			}
+		}
+	})
+}
+
+// waiting hides the memory wizard's RetrieveNow: a wizard that, as far as the type knows,
+// may wait, like an SQL or HTTP one.
+type waiting struct{ w *memory.Wizard }
+
+func (w waiting) Retrieve(ctx context.Context, id string) (sorcery.Record, bool, error) {
+	return w.w.Retrieve(ctx, id)
+}
+
+// BenchmarkTypeRetrieveShared is BenchmarkTypeRetrieveMemory through a wizard that may
+// wait: the walk is then registered, shared by the concurrent retrievals of the id and
+// cancelled by Close. It is what an SQL or HTTP wizard's retrieval costs beyond its call.
+func BenchmarkTypeRetrieveShared(b *testing.B) {
+	s := sorcery.New(&sorcery.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	defer s.Close()
+	typ, err := sorcery.Register[Endpoint](s, "endpoint", nil)
+	require.NoError(b, err)
+	w := memory.New()
+	w.Put(rec("alice", "context", "internal", "allow", "ulaw", "allow", "alaw", "direct_media", "no"))
+	require.NoError(b, typ.AddWizard("waiting", waiting{w}, nil))
 	ctx := b.Context()
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {

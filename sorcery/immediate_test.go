@@ -38,6 +38,8 @@ func (g *gated) Retrieve(ctx context.Context, id string) (sorcery.Record, bool, 
 	}
 }
 
+func (g *gated) AnswersFor(w sorcery.Wizard) bool { return w == sorcery.Wizard(g) }
+
 func (g *gated) RetrieveNow(ctx context.Context, id string) (sorcery.Record, bool, error, bool) {
 	g.nows.Add(1)
 	if !g.claimed {
@@ -219,4 +221,44 @@ func TestCloseWhileRetrievingFromMemory(t *testing.T) {
 	wg.Wait()
 	_, _, err = typ.Retrieve(context.Background(), "alice")
 	assert.ErrorIs(t, err, errors.ErrClosed)
+}
+
+// overriding is a user's wizard that embeds the memory wizard and changes its Retrieve: it
+// inherits RetrieveNow, which must not bypass that Retrieve.
+type overriding struct {
+	*memory.Wizard
+	gate  chan struct{}
+	calls atomic.Int32
+}
+
+func (o *overriding) Retrieve(ctx context.Context, id string) (sorcery.Record, bool, error) {
+	o.calls.Add(1)
+	select {
+	case <-o.gate:
+	case <-ctx.Done():
+		return sorcery.Record{}, false, context.Cause(ctx)
+	}
+	return o.Wizard.Retrieve(ctx, id)
+}
+
+func TestEmbeddedWizardThatChangesRetrieveIsAskedThroughIt(t *testing.T) {
+	s := sorcery.New(&sorcery.Options{Logger: quiet()})
+	t.Cleanup(func() { s.Close() })
+	typ, err := sorcery.Register[Endpoint](s, "endpoint", nil)
+	require.NoError(t, err)
+	o := &overriding{Wizard: memory.New(), gate: make(chan struct{})}
+	o.Put(rec("alice"))
+	require.NoError(t, typ.AddWizard("overriding", o, nil))
+
+	const n = 8
+	done := make(chan []error)
+	go func() { done <- retrieveAll(typ, n, "alice") }()
+	require.Eventually(t, func() bool { return o.calls.Load() >= 1 }, 5*time.Second, time.Millisecond,
+		"the walk goes through the wizard's own Retrieve")
+	time.Sleep(20 * time.Millisecond) // the others join it
+	close(o.gate)
+	for _, err := range <-done {
+		assert.NoError(t, err)
+	}
+	assert.Less(t, o.calls.Load(), int32(n), "callers arriving while its Retrieve waited shared the walk")
 }

@@ -66,10 +66,12 @@ type layer[T any] struct {
 }
 
 // newWizardLayer returns the layer of wizard w. Whether w answers at once is asked of w
-// itself, not of the wizards it wraps: a wrapper may wait where they would not.
+// itself, not of the wizards it wraps or embeds (see [ImmediateRetriever]).
 func newWizardLayer[T any](name string, w Wizard) *layer[T] {
 	l := &layer[T]{name: name, wizard: w}
-	l.now, _ = w.(ImmediateRetriever)
+	if now, ok := w.(ImmediateRetriever); ok && now.AnswersFor(w) {
+		l.now = now
+	}
 	return l
 }
 

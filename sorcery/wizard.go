@@ -18,7 +18,8 @@ import "context"
 //
 // A wizard may implement the optional interfaces [Searcher], [Writer], [Reloader] and
 // io.Closer. The core discovers them by type assertion, through wrappers that are
-// [Unwrapper]s (see [Capability]); users of a [Type] never need to.
+// [Unwrapper]s (see [Capability]); users of a [Type] never need to. A wizard that answers
+// from memory may also be an [ImmediateRetriever], which is asked of the wizard itself.
 type Wizard interface {
 	Retrieve(ctx context.Context, id string) (Record, bool, error)
 }
@@ -64,11 +65,17 @@ type Reloader interface {
 // [Type.Retrieve]). Sharing protects a source that can be slow; for one that answers at
 // once it would cost more than the call it saves.
 //
-// Unlike the other optional interfaces, it is not looked up through [Unwrapper] chains: a
-// wrapper may wait (a rate limit, a network hop) where the wizard it wraps would not. A
-// wrapper that never waits implements RetrieveNow itself.
+// The core uses RetrieveNow for a wizard w added to a type only when w is an
+// ImmediateRetriever and w.AnswersFor(w) is true. AnswersFor reports whether the wizard
+// as added is this wizard itself: a type that embeds it inherits RetrieveNow and
+// AnswersFor even when it changes Retrieve, and AnswersFor, seeing another wizard, keeps
+// it from being asked through a RetrieveNow that would bypass its Retrieve. For the same
+// reason the capability is not looked up through [Unwrapper] chains: a wrapper may wait (a
+// rate limit, a network hop) where the wizard it wraps would not. A wrapper that never
+// waits implements both methods itself.
 type ImmediateRetriever interface {
 	RetrieveNow(ctx context.Context, id string) (rec Record, found bool, err error, now bool)
+	AnswersFor(w Wizard) bool
 }
 
 // Unwrapper is a [Wizard] that wraps another, like HTTP middleware. Unwrap returns the

@@ -265,6 +265,10 @@ func (w *Wizard) Retrieve(ctx context.Context, id string) (sorcery.Record, bool,
 	return s.records[i].Clone(), true, nil
 }
 
+// AnswersFor reports whether w is this wizard itself, for [sorcery.ImmediateRetriever]: a
+// type that embeds the wizard and changes its Retrieve is then asked through that Retrieve.
+func (w *Wizard) AnswersFor(as sorcery.Wizard) bool { return as == sorcery.Wizard(w) }
+
 // RetrieveNow is Retrieve, which always answers at once: from the objects read from the
 // file, never from the file itself.
 func (w *Wizard) RetrieveNow(ctx context.Context, id string) (rec sorcery.Record, found bool, err error, now bool) {

@@ -166,6 +166,10 @@ func (w *Wizard) Retrieve(ctx context.Context, id string) (sorcery.Record, bool,
 	return r.Clone(), true, nil
 }
 
+// AnswersFor reports whether w is this wizard itself, for [sorcery.ImmediateRetriever]: a
+// type that embeds the wizard and changes its Retrieve is then asked through that Retrieve.
+func (w *Wizard) AnswersFor(as sorcery.Wizard) bool { return as == sorcery.Wizard(w) }
+
 // RetrieveNow is Retrieve when it can answer at once: now is false, and nothing is done or
 // counted, while a delay is set or a write holds the records.
 func (w *Wizard) RetrieveNow(ctx context.Context, id string) (rec sorcery.Record, found bool, err error, now bool) {

@@ -111,3 +111,11 @@ func TestRetrieveNowDeclinesWhileItWouldWait(t *testing.T) {
 	assert.ErrorIs(t, err, errors.ErrUnavailable, "the injected fault")
 	w.SetError(nil)
 }
+
+func TestAnswersForItselfOnly(t *testing.T) {
+	w := memory.New()
+	assert.True(t, w.AnswersFor(w))
+	assert.False(t, w.AnswersFor(memory.New()), "another memory wizard")
+	embedding := struct{ *memory.Wizard }{w}
+	assert.False(t, w.AnswersFor(embedding), "a type that embeds it")
+}
