@@ -154,3 +154,68 @@ func TestSchemaFilesAreEmbedded(t *testing.T) {
 		}
 	}
 }
+
+// The three schema files ship the same tables with the same columns, in the same order, and
+// SQLite's types have the affinity of the others' (only PostgreSQL's and MySQL's are checked
+// against Asterisk's alembic head, by TestShippedSchemaMatchesAlembicHead).
+func TestSchemasShipTheSameColumnsInEachDialect(t *testing.T) {
+	sqliteType := map[string]string{"VARCHAR": "TEXT", "TEXT": "TEXT", "INTEGER": "INTEGER",
+		"BIGINT": "INTEGER", "DOUBLE": "REAL"}
+	pg := schemaColumns(t, sqldb.PostgreSQL)
+	require.Len(t, pg, len(pjsipTables))
+	for _, table := range pg {
+		require.NotEmpty(t, table.columns, table.name)
+	}
+	for _, d := range []sqldb.Dialect{sqldb.MySQL, sqldb.SQLite} {
+		other := schemaColumns(t, d)
+		require.Len(t, other, len(pg), d)
+		for i, table := range pg {
+			require.Equal(t, table.name, other[i].name, d)
+			var want, got []string
+			for _, c := range table.columns {
+				want = append(want, c[0])
+			}
+			for _, c := range other[i].columns {
+				got = append(got, c[0])
+			}
+			require.Equal(t, want, got, "%s: columns of %s", d, table.name)
+			if d != sqldb.SQLite {
+				continue
+			}
+			for j, c := range table.columns {
+				base, _, _ := strings.Cut(c[1], "(")
+				assert.Equal(t, sqliteType[base], other[i].columns[j][1], "%s.%s: the type of %s", table.name, c[0], c[1])
+			}
+		}
+	}
+}
+
+type schemaTable struct {
+	name    string
+	columns [][2]string // name and type, as the file writes them
+}
+
+// schemaColumns parses the CREATE TABLE statements of the dialect's schema file: one column
+// a line, its name first (quoted or not), then its type.
+func schemaColumns(t *testing.T, d sqldb.Dialect) []schemaTable {
+	t.Helper()
+	stmts, err := sqldb.SchemaStatements(d)
+	require.NoError(t, err, d)
+	var tables []schemaTable
+	for _, s := range stmts {
+		lines := strings.Split(s, "\n")
+		name, ok := strings.CutPrefix(lines[0], "CREATE TABLE IF NOT EXISTS ")
+		require.True(t, ok, "%s: %s", d, lines[0])
+		table := schemaTable{name: strings.TrimSuffix(name, " (")}
+		for _, line := range lines[1:] {
+			f := strings.Fields(strings.TrimSuffix(strings.TrimSpace(line), ","))
+			if len(f) == 1 && f[0] == ")" {
+				continue
+			}
+			require.GreaterOrEqual(t, len(f), 2, "%s: %s: %q", d, table.name, line)
+			table.columns = append(table.columns, [2]string{strings.Trim(f[0], "\"`"), f[1]})
+		}
+		tables = append(tables, table)
+	}
+	return tables
+}

@@ -12,10 +12,10 @@ import (
 var schemas embed.FS
 
 // SchemaFS returns the schema files, one per dialect: postgres.sql, mysql.sql and
-// sqlite.sql. Each creates Asterisk's PJSIP realtime tables, when they do not exist, with
-// Asterisk's column names and types compatible with those of its alembic scripts:
-// ps_endpoints (the commonly used columns), and with all their columns ps_auths, ps_aors,
-// ps_contacts, ps_endpoint_id_ips (identify), ps_domain_aliases and ps_registrations.
+// sqlite.sql. Each creates Asterisk's PJSIP realtime tables, when they do not exist:
+// ps_endpoints, ps_auths, ps_aors, ps_contacts, ps_endpoint_id_ips (identify),
+// ps_domain_aliases and ps_registrations, each with every column of Asterisk's alembic
+// scripts, under Asterisk's names and with types compatible with Asterisk's.
 func SchemaFS() fs.FS {
 	sub, err := fs.Sub(schemas, "schema")
 	if err != nil {

@@ -4,7 +4,7 @@
 -- create; their enumerations are plain text columns here, wide enough for every value.
 -- Part of gosorcery, under its license.
 
--- PJSIP endpoints: the commonly used columns of Asterisk's ps_endpoints.
+-- PJSIP endpoints: every column of Asterisk's ps_endpoints.
 CREATE TABLE IF NOT EXISTS ps_endpoints (
     id VARCHAR(255) NOT NULL PRIMARY KEY,
     transport VARCHAR(40),
@@ -75,6 +75,7 @@ CREATE TABLE IF NOT EXISTS ps_endpoints (
     sub_min_expiry INTEGER,
     from_domain VARCHAR(40),
     from_user VARCHAR(40),
+    mwi_from_user VARCHAR(40),
     dtls_verify VARCHAR(40),
     dtls_rekey VARCHAR(40),
     dtls_cert_file VARCHAR(200),
@@ -130,9 +131,15 @@ CREATE TABLE IF NOT EXISTS ps_endpoints (
     trust_connected_line VARCHAR(5),
     send_connected_line VARCHAR(5),
     ignore_183_without_sdp VARCHAR(5),
+    codec_prefs_incoming_offer VARCHAR(128),
+    codec_prefs_outgoing_offer VARCHAR(128),
+    codec_prefs_incoming_answer VARCHAR(128),
+    codec_prefs_outgoing_answer VARCHAR(128),
     send_history_info VARCHAR(5),
     allow_unauthenticated_options VARCHAR(5),
     t38_bind_udptl_to_media_address VARCHAR(5),
+    geoloc_incoming_call_profile VARCHAR(80),
+    geoloc_outgoing_call_profile VARCHAR(80),
     incoming_call_offer_pref VARCHAR(40),
     outgoing_call_offer_pref VARCHAR(40),
     stir_shaken VARCHAR(5),
@@ -142,7 +149,10 @@ CREATE TABLE IF NOT EXISTS ps_endpoints (
     send_aoc VARCHAR(5),
     overlap_context VARCHAR(80),
     tenantid VARCHAR(80),
-    suppress_moh_on_sendonly VARCHAR(5)
+    suppress_moh_on_sendonly VARCHAR(5),
+    follow_redirect_methods VARCHAR(95),
+    rtp_port_start INTEGER,
+    rtp_port_end INTEGER
 );
 
 -- PJSIP authentication objects: every column of Asterisk's ps_auths.

@@ -4,7 +4,7 @@
 -- create; their enumerations are plain text columns here, wide enough for every value.
 -- Part of gosorcery, under its license.
 
--- PJSIP endpoints: the commonly used columns of Asterisk's ps_endpoints.
+-- PJSIP endpoints: every column of Asterisk's ps_endpoints.
 CREATE TABLE IF NOT EXISTS ps_endpoints (
     id TEXT NOT NULL PRIMARY KEY,
     transport TEXT,
@@ -75,6 +75,7 @@ CREATE TABLE IF NOT EXISTS ps_endpoints (
     sub_min_expiry INTEGER,
     from_domain TEXT,
     from_user TEXT,
+    mwi_from_user TEXT,
     dtls_verify TEXT,
     dtls_rekey TEXT,
     dtls_cert_file TEXT,
@@ -130,9 +131,15 @@ CREATE TABLE IF NOT EXISTS ps_endpoints (
     trust_connected_line TEXT,
     send_connected_line TEXT,
     ignore_183_without_sdp TEXT,
+    codec_prefs_incoming_offer TEXT,
+    codec_prefs_outgoing_offer TEXT,
+    codec_prefs_incoming_answer TEXT,
+    codec_prefs_outgoing_answer TEXT,
     send_history_info TEXT,
     allow_unauthenticated_options TEXT,
     t38_bind_udptl_to_media_address TEXT,
+    geoloc_incoming_call_profile TEXT,
+    geoloc_outgoing_call_profile TEXT,
     incoming_call_offer_pref TEXT,
     outgoing_call_offer_pref TEXT,
     stir_shaken TEXT,
@@ -142,7 +149,10 @@ CREATE TABLE IF NOT EXISTS ps_endpoints (
     send_aoc TEXT,
     overlap_context TEXT,
     tenantid TEXT,
-    suppress_moh_on_sendonly TEXT
+    suppress_moh_on_sendonly TEXT,
+    follow_redirect_methods TEXT,
+    rtp_port_start INTEGER,
+    rtp_port_end INTEGER
 );
 
 -- PJSIP authentication objects: every column of Asterisk's ps_auths.
