@@ -123,13 +123,18 @@ func (w *Wizard) Len() int {
 // begin counts the call and applies the closed state, the delay, the injected fault and ctx,
 // in that order. A nil counter counts nothing.
 func (w *Wizard) begin(ctx context.Context, counter *atomic.Int64) error {
+	return w.start(ctx, counter, true)
+}
+
+// start is begin, with the delay applied only when wait is set.
+func (w *Wizard) start(ctx context.Context, counter *atomic.Int64, wait bool) error {
 	if counter != nil {
 		counter.Add(1)
 	}
 	if w.closed.Load() {
 		return errors.ErrClosed
 	}
-	if d := time.Duration(w.delay.Load()); d > 0 {
+	if d := time.Duration(w.delay.Load()); wait && d > 0 {
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
@@ -138,11 +143,6 @@ func (w *Wizard) begin(ctx context.Context, counter *atomic.Int64) error {
 			return context.Cause(ctx)
 		}
 	}
-	return w.admit(ctx)
-}
-
-// admit applies ctx and the injected fault, in that order.
-func (w *Wizard) admit(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return context.Cause(ctx)
 	}
@@ -160,6 +160,11 @@ func (w *Wizard) Retrieve(ctx context.Context, id string) (sorcery.Record, bool,
 	w.mu.RLock()
 	r, ok := w.records[id]
 	w.mu.RUnlock()
+	return answer(r, ok)
+}
+
+// answer is what Retrieve answers for the record r that the wizard holds, if ok.
+func answer(r sorcery.Record, ok bool) (sorcery.Record, bool, error) {
 	if !ok {
 		return sorcery.Record{}, false, nil
 	}
@@ -178,17 +183,11 @@ func (w *Wizard) RetrieveNow(ctx context.Context, id string) (rec sorcery.Record
 	}
 	r, ok := w.records[id]
 	w.mu.RUnlock()
-	w.retrieves.Add(1)
-	if w.closed.Load() {
-		return sorcery.Record{}, false, errors.ErrClosed, true
-	}
-	if err := w.admit(ctx); err != nil {
+	if err := w.start(ctx, &w.retrieves, false); err != nil {
 		return sorcery.Record{}, false, err, true
 	}
-	if !ok {
-		return sorcery.Record{}, false, nil, true
-	}
-	return r.Clone(), true, nil, true
+	rec, found, err = answer(r, ok)
+	return rec, found, err, true
 }
 
 // Search returns the records that satisfy q, sorted by id.
