@@ -65,10 +65,14 @@ type layer[T any] struct {
 	counters wizardCounters
 }
 
-// newWizardLayer returns the layer of wizard w. Whether w answers at once is asked of w
-// itself, not of the wizards it wraps or embeds (see [ImmediateRetriever]).
-func newWizardLayer[T any](name string, w Wizard) *layer[T] {
+// newWizardLayer returns the layer of wizard w, written to unless readOnly. Whether w
+// answers at once is asked of w itself, not of the wizards it wraps or embeds (see
+// [ImmediateRetriever]).
+func newWizardLayer[T any](name string, w Wizard, readOnly bool) *layer[T] {
 	l := &layer[T]{name: name, wizard: w}
+	if wr, ok := Capability[Writer](w); ok && !readOnly {
+		l.writer = wr
+	}
 	if now, ok := w.(ImmediateRetriever); ok && now.AnswersFor(w) {
 		l.now = now
 	}
@@ -114,11 +118,7 @@ func (t *Type[T]) AddWizard(name string, w Wizard, opts *MappingOptions) error {
 			return errors.Errorf("%s: add wizard: name %q already in the chain: %w", t.name, name, errors.ErrExists)
 		}
 	}
-	l := newWizardLayer[T](name, w)
-	if wr, ok := Capability[Writer](w); ok && (opts == nil || !opts.ReadOnly) {
-		l.writer = wr
-	}
-	t.append(l)
+	t.append(newWizardLayer[T](name, w, opts != nil && opts.ReadOnly))
 	return nil
 }
 
@@ -140,11 +140,7 @@ func (t *Type[T]) apply(kind, data string, w Wizard) error {
 	for n := 2; t.hasLayer(name); n++ {
 		name = kind + "#" + strconv.Itoa(n)
 	}
-	l := newWizardLayer[T](name, w)
-	if wr, ok := Capability[Writer](w); ok {
-		l.writer = wr
-	}
-	t.append(l)
+	t.append(newWizardLayer[T](name, w, false))
 	return nil
 }
 
