@@ -13,13 +13,13 @@ const (
 	callClosed        // Inline.Close cancelled it, with cause errors.ErrClosed
 )
 
-// callCtx is the context of a call of [Inline.Do]: its leader's ctx, also cancelled by
-// [Inline.Close] and when the call has returned. It costs one small allocation, and no lock
-// and no registration with the leader's ctx as long as nobody asks for its Done channel: a
-// call that only checks Err (a memory wizard, a decoder) never derives a context. The first
-// Done, or any look at it once it has been cancelled, derives a real cancellable context
-// from the leader's ctx and delegates to it from then on, so context.Cause and the contexts
-// derived from it work as with context.WithCancelCause.
+// callCtx is the context of a call of an [Inline] ([Leader.Context]): its leader's ctx,
+// also cancelled by [Inline.Close] and when the call has returned. It costs one small
+// allocation, and no lock and no registration with the leader's ctx as long as nobody asks
+// for its Done channel: a call that only checks Err (a memory wizard, a decoder) never
+// derives a context. The first Done, or any look at it once it has been cancelled, derives
+// a real cancellable context from the leader's ctx and delegates to it from then on, so
+// context.Cause and the contexts derived from it work as with context.WithCancelCause.
 type callCtx struct {
 	parent context.Context
 	state  atomic.Int32               // callRunning, callEnded or callClosed

@@ -49,20 +49,20 @@ type Inline[V any] struct {
 
 // bucket holds the running calls whose keys hash to it.
 type bucket[V any] struct {
-	mu     sync.Mutex // guards every field below, and the fields of its calls marked so
-	calls  *Call[V]   // the calls whose work has not returned yet
-	closed bool       // set by Close: Lead refuses new calls
-	idle   *sync.Cond // signalled when calls drops to nil after Close; made by Close
+	mu     sync.Mutex     // guards every field below, and the fields of its calls marked so
+	calls  *inlineCall[V] // the calls whose work has not returned yet
+	closed bool           // set by Close: Lead refuses new calls
+	idle   *sync.Cond     // signalled when calls drops to nil after Close; made by Close
 	_      [64 - 8 - 8 - 8 - 8]byte
 }
 
-// Call is a call of an [Inline] that its leader runs: see [Inline.Lead].
-type Call[V any] struct {
+// inlineCall is a call of an [Inline] that its leader runs: see [Inline.Lead].
+type inlineCall[V any] struct {
 	ctx callCtx // the call's context: one allocation for both
 	key string
 
 	// Guarded by the bucket's mu.
-	next *Call[V]       // the bucket's next running call
+	next *inlineCall[V] // the bucket's next running call
 	wait *waitingFor[V] // made by the first caller to join
 }
 
@@ -110,7 +110,7 @@ func (g *Inline[V]) Lead(ctx context.Context, key string, out *V) (l Leader[V], 
 			c = c.next
 		}
 		if c == nil {
-			c = &Call[V]{ctx: callCtx{parent: ctx}, key: key, next: b.calls}
+			c = &inlineCall[V]{ctx: callCtx{parent: ctx}, key: key, next: b.calls}
 			b.calls = c
 			b.mu.Unlock()
 			return Leader[V]{c, b}, false, nil, shared
@@ -149,7 +149,7 @@ func (g *Inline[V]) Lead(ctx context.Context, key string, out *V) (l Leader[V], 
 // Leader is what [Inline.Lead] gives the caller that leads a new call: the call, and the
 // bucket that holds it, so that ending it needs no second hash of its key.
 type Leader[V any] struct {
-	c *Call[V]
+	c *inlineCall[V]
 	b *bucket[V]
 }
 

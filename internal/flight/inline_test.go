@@ -32,7 +32,7 @@ func TestInlineUncontendedCallRunsInTheCaller(t *testing.T) {
 		t.Fatalf("an uncontended call allocates %v times, want at most 1 (the call, with its context)", allocs)
 	}
 	// The call is one allocation of the 64-byte size class, whatever the type of its value.
-	if n := unsafe.Sizeof(Call[[100]byte]{}); n > 64 {
+	if n := unsafe.Sizeof(inlineCall[[100]byte]{}); n > 64 {
 		t.Fatalf("a call takes %d bytes, want at most 64", n)
 	}
 }
